@@ -1,0 +1,3 @@
+"""gamekeeper: keep your chess games at home."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from gamekeeper.cli.main import main
+
+main()

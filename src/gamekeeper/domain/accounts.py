@@ -1,0 +1,53 @@
+"""Accounts: a player's identity on one site, kept by one gamekeeper user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gamekeeper.domain.games import Platform
+from gamekeeper.errors import InvalidInput
+
+#: Sites an account can live on (PGN files have no accounts).
+ACCOUNT_PLATFORMS = (Platform.LICHESS, Platform.CHESSCOM)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """(owner, platform, username): whose games to keep, from where."""
+
+    id: int
+    owner: str
+    platform: Platform
+    username: str
+    platform_user_id: str | None = None
+    #: Minutes between scheduled syncs; None turns auto-sync off.
+    auto_sync_minutes: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """`platform:username`, as the CLI takes it."""
+        return f"{self.platform.value}:{self.username}"
+
+
+def parse_account_ref(text: str) -> tuple[Platform, str]:
+    """Split `lichess:USER` or `chesscom:USER` into a platform and a username."""
+    platform_name, sep, username = text.partition(":")
+    key = platform_name.strip().lower().replace(".", "")
+    if not sep or not username.strip():
+        raise InvalidInput(f"expected PLATFORM:USER (e.g. lichess:alice), got {text!r}")
+    try:
+        platform = Platform(key)
+    except ValueError:
+        raise InvalidInput(f"unknown platform {platform_name!r}; use lichess or chesscom") from None
+    if platform not in ACCOUNT_PLATFORMS:
+        raise InvalidInput(f"{platform.value} has no accounts; use lichess or chesscom")
+    return platform, validate_username(username.strip())
+
+
+def validate_username(username: str) -> str:
+    """Reject names no site allows, before they reach a URL."""
+    if not 1 <= len(username) <= 50 or not all(c.isalnum() or c in "-_" for c in username):
+        raise InvalidInput(f"invalid username {username!r}: use letters, digits, - and _")
+    return username

@@ -1,0 +1,83 @@
+"""Settings, read from `GAMEKEEPER_*` environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory (the directory is made on first use)."""
+    path = Path(platformdirs.user_data_dir("gamekeeper", appauthor=False)) / "gamekeeper.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Names are part of the interface: keep them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GAMEKEEPER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # -- storage --------------------------------------------------------------
+    database_url: str = Field(default_factory=default_database_url)
+    #: Run pending migrations when `serve`, `sync` and friends start.
+    auto_upgrade: bool = True
+
+    # -- upstreams ------------------------------------------------------------
+    lichess_url: str = "https://lichess.org"
+    chesscom_url: str = "https://api.chess.com"
+    lichess_token: str | None = None
+    #: Who to contact about our traffic; sent in the User-Agent, as the sites ask.
+    contact: str = "admin@localhost"
+    #: Minimum seconds between two requests to one host.
+    upstream_min_interval_s: float = 0.0
+    #: Seconds the whole process keeps off Lichess after a 429 (Lichess asks for a minute).
+    lichess_cooldown_s: float = 60.0
+    #: Seconds the whole process keeps off Chess.com after a 429 without Retry-After.
+    chesscom_cooldown_s: float = 60.0
+    #: Attempts per request on 5xx, timeouts and resets (backoff with full jitter between).
+    upstream_attempts: int = 5
+    upstream_backoff_base_s: float = 1.0
+    upstream_backoff_max_s: float = 60.0
+    #: Seconds without a byte before a stream counts as stalled.
+    upstream_read_timeout_s: float = 60.0
+    upstream_connect_timeout_s: float = 15.0
+
+    # -- jobs -----------------------------------------------------------------
+    executor: Literal["local", "procrastinate"] = "local"
+    #: Jobs one process runs at once.
+    concurrency: int = Field(default=4, ge=1)
+    #: Seconds between heartbeats of a running job.
+    heartbeat_interval_s: float = Field(default=5.0, gt=0)
+    #: A running job whose heartbeat is older than this is presumed dead.
+    stale_after_s: float = Field(default=60.0, gt=0)
+    #: Seconds between sweeps for stale jobs.
+    sweep_interval_s: float = Field(default=30.0, gt=0)
+    #: Runs a job gets (the first included) before a stale heartbeat fails it.
+    max_attempts: int = Field(default=3, ge=1)
+    #: Finished jobs kept per owner; older ones are deleted.
+    job_retention: int = Field(default=100, ge=1)
+    #: Refuse any job while another is active anywhere in the instance.
+    single_active_job: bool = False
+    #: Jobs one user may create per window.
+    job_create_limit: int = Field(default=30, ge=1)
+    job_create_window_s: float = Field(default=60.0, gt=0)
+    #: Live progress goes to watchers at once; the row at most this often.
+    progress_write_interval_s: float = Field(default=2.0, ge=0)
+    #: Seconds between database polls when watching a job run by another process.
+    watch_poll_interval_s: float = Field(default=1.0, gt=0)
+
+    # -- edges ----------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: The gamekeeper user the CLI acts as.
+    user: str = "admin"
+
+    # -- analysis -------------------------------------------------------------
+    stockfish_path: str | None = None
+    engine_workers: int = Field(default=1, ge=1)
