@@ -154,10 +154,12 @@ class Game:
     opening: Opening | None = None
     #: SAN moves; None when they were not fetched (two-stage sync), () for a game without moves.
     moves: tuple[str, ...] | None = None
-    #: Remaining clock after each move, in centiseconds (Lichess `clocks` unit).
-    clocks: tuple[int, ...] | None = None
-    #: Evaluation after each move, where the source has them.
-    evals: tuple[Eval, ...] | None = None
+    #: Remaining clock after each move, in centiseconds (Lichess `clocks` unit), aligned
+    #: with `moves` (None where a move has none); None when the source has no clocks.
+    clocks: tuple[int | None, ...] | None = None
+    #: Evaluation after each move, aligned with `moves` (None where a move has none);
+    #: None when the source has no evaluations.
+    evals: tuple[Eval | None, ...] | None = None
     initial_fen: str | None = None
     url: str | None = None
     #: The record exactly as the source sent it (JSON text or PGN text), so nothing is lost.
