@@ -1,0 +1,153 @@
+"""What the rest of gamekeeper may ask of storage: Protocols and the values they speak."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.games import Game, Platform
+from gamekeeper.domain.jobs import Job, JobStatus
+from gamekeeper.domain.users import Role, User
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobQuery:
+    """Filters for listing jobs, newest first."""
+
+    owner: str | None = None
+    statuses: frozenset[JobStatus] | None = None
+    job_type: str | None = None
+    account_id: int | None = None
+    #: Opaque cursor from the previous page's `next_cursor`.
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobPage:
+    """One page of jobs and the cursor of the next (None on the last page)."""
+
+    items: tuple[Job, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpsertResult:
+    """What an upsert of a batch of games did, game by game."""
+
+    inserted: int = 0
+    updated: int = 0
+    skipped_existing: int = 0
+
+
+class JobTx(Protocol):
+    """Job statements inside one transaction."""
+
+    def insert_job(self, job: Job) -> None: ...
+
+    def find_active_job(
+        self, *, account_id: int | None = None, family: str | None = None
+    ) -> Job | None: ...
+
+    def jobs_created_since(self, owner: str, since: datetime) -> list[datetime]: ...
+
+    def save_job(self, job: Job, *, worker: str | None = None) -> bool:
+        """Write the job's mutable fields, if its `attempt` still owns the row."""
+        ...
+
+
+class Tx(JobTx, Protocol):
+    """Everything a job may write in the same transaction as its checkpoint."""
+
+    def upsert_games(self, games: Sequence[Game], *, job_id: str | None) -> UpsertResult: ...
+
+    def existing_game_ids(self, platform: Platform, ids: Iterable[str]) -> set[str]: ...
+
+    def get_cursor(self, account_id: int, stream: str) -> Any: ...
+
+    def set_cursor(self, account_id: int, stream: str, value: Any) -> None: ...
+
+
+class JobStore(Protocol):
+    """The job engine's view of storage."""
+
+    async def transaction(self, work: Callable[[Tx], R]) -> R:
+        """Run `work` in one transaction (in a worker thread) and commit it."""
+        ...
+
+    async def create_job(self, work: Callable[[Tx], R]) -> R:
+        """Like `transaction`, holding the lock that serialises job creation."""
+        ...
+
+    async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def list_jobs(self, query: JobQuery) -> JobPage: ...
+
+    async def claim_job(self, job_id: str, *, worker: str, now: datetime) -> Job | None:
+        """Move a queued job to running for this worker; None if it is not queued."""
+        ...
+
+    async def save_job(self, job: Job, *, worker: str | None = None) -> bool: ...
+
+    async def heartbeat(self, job_id: str, *, attempt: int, now: datetime) -> bool | None:
+        """Touch `heartbeat_at`; the row's `cancel_requested`, or None if the job was lost."""
+        ...
+
+    async def request_cancel(self, job_id: str) -> None: ...
+
+    async def cancel_queued(self, job_id: str, *, now: datetime) -> bool:
+        """Cancel a job that no worker has claimed; False if one has."""
+        ...
+
+    async def stale_jobs(self, *, heartbeat_before: datetime) -> list[Job]: ...
+
+    async def requeue_job(self, job: Job, *, now: datetime) -> bool: ...
+
+    async def queued_job_ids(self) -> list[str]: ...
+
+    async def prune_finished_jobs(self, owner: str, *, keep: int) -> int: ...
+
+
+class AccountStore(Protocol):
+    """Accounts, their cursors and their owners."""
+
+    async def add_account(self, owner: str, platform: Platform, username: str) -> Account: ...
+
+    async def get_account(self, account_id: int) -> Account | None: ...
+
+    async def find_account(self, owner: str, platform: Platform, username: str) -> Account | None: ...
+
+    async def list_accounts(self, owner: str | None = None) -> list[Account]: ...
+
+    async def remove_account(self, account_id: int) -> bool: ...
+
+    async def update_account(self, account: Account) -> None: ...
+
+    async def get_cursor(self, account_id: int, stream: str) -> Any: ...
+
+
+class UserStore(Protocol):
+    """gamekeeper's users and their API tokens."""
+
+    async def add_user(self, name: str, role: Role) -> User: ...
+
+    async def get_user(self, name: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]: ...
+
+    async def add_token(self, user_id: int, token_hash: str, label: str = "") -> None: ...
+
+    async def user_for_token(self, token_hash: str) -> User | None: ...
+
+
+class GameStore(Protocol):
+    """Stored games."""
+
+    async def count_games(self, **filters: Any) -> int: ...
+
+    async def get_game_by_key(self, platform: Platform, platform_game_id: str) -> Mapping[str, Any] | None: ...

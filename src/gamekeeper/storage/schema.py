@@ -1,0 +1,223 @@
+"""Every table, in SQLAlchemy Core; one schema for SQLite and PostgreSQL.
+
+Alembic migrations (`storage/migrations/`) create these; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite compares these as text: store one fixed naive format so ordering holds.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: JSON on SQLite, JSONB on PostgreSQL.
+Json: sa.types.TypeEngine[Any] = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # sha256 of the token: tokens are 32 random bytes, so a slow hash adds nothing.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("label", sa.String(100), nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_used_at", UtcDateTime),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False, index=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    # Lowercased: sites treat usernames case-insensitively.
+    sa.Column("username_key", sa.String(64), nullable=False),
+    sa.Column("platform_user_id", sa.String(64)),
+    sa.Column("auto_sync_minutes", sa.Integer),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("owner", "platform", "username_key"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(20), primary_key=True),
+    sa.Column("job_type", sa.String(40), nullable=False),
+    sa.Column("family", sa.String(40), nullable=False),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="SET NULL")),
+    sa.Column("parameters", Json, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("phase", sa.String(40)),
+    sa.Column("phases", Json, nullable=False),
+    sa.Column("progress", Json, nullable=False),
+    sa.Column("counters", Json, nullable=False),
+    sa.Column("errors", Json, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("wait", Json),
+    sa.Column("checkpoint", Json),
+    sa.Column("result", Json),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("scheduled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("worker", sa.String(100)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("started_at", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime),
+    sa.Column("heartbeat_at", UtcDateTime),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Index("ix_jobs_owner_created", "owner", "created_at"),
+    sa.Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
+    # The database itself keeps "one active job per account and family", even under races.
+    sa.Index(
+        "uq_jobs_active_account_family",
+        "account_id",
+        "family",
+        unique=True,
+        sqlite_where=sa.text("status IN ('queued', 'running', 'waiting')"),
+        postgresql_where=sa.text("status IN ('queued', 'running', 'waiting')"),
+    ),
+)
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("stream", sa.String(40), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+games = sa.Table(
+    "games",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("platform_game_id", sa.String(64), nullable=False),
+    sa.Column("white_name", sa.String(64)),
+    sa.Column("white_id", sa.String(64)),
+    sa.Column("white_rating", sa.Integer),
+    sa.Column("white_rating_diff", sa.Integer),
+    sa.Column("white_title", sa.String(8)),
+    sa.Column("white_ai_level", sa.Integer),
+    sa.Column("black_name", sa.String(64)),
+    sa.Column("black_id", sa.String(64)),
+    sa.Column("black_rating", sa.Integer),
+    sa.Column("black_rating_diff", sa.Integer),
+    sa.Column("black_title", sa.String(8)),
+    sa.Column("black_ai_level", sa.Integer),
+    sa.Column("result", sa.String(8), nullable=False),
+    sa.Column("termination", sa.String(24), nullable=False),
+    sa.Column("winner", sa.String(8)),
+    sa.Column("variant", sa.String(24), nullable=False),
+    sa.Column("speed", sa.String(16)),
+    sa.Column("time_control", sa.String(24)),
+    sa.Column("rated", sa.Boolean),
+    sa.Column("start_time", UtcDateTime),
+    sa.Column("end_time", UtcDateTime),
+    sa.Column("opening_eco", sa.String(8)),
+    sa.Column("opening_name", sa.String(200)),
+    # Space-separated SAN; NULL until fetched (two-stage sync), '' for a game without moves.
+    sa.Column("moves", sa.Text),
+    sa.Column("ply_count", sa.Integer),
+    sa.Column("clocks", Json),
+    sa.Column("evals", Json),
+    sa.Column("initial_fen", sa.String(100)),
+    sa.Column("url", sa.String(200)),
+    sa.Column("raw", sa.Text, nullable=False),
+    # Hash of what the source sent: an unchanged game is skipped, not rewritten.
+    sa.Column("digest", sa.String(32), nullable=False),
+    sa.Column("first_job_id", sa.String(20)),
+    sa.Column("last_job_id", sa.String(20)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("platform", "platform_game_id"),
+    sa.Index("ix_games_white", "platform", "white_id", "start_time"),
+    sa.Index("ix_games_black", "platform", "black_id", "start_time"),
+    sa.Index("ix_games_start_time", "start_time"),
+)
+
+analyses = sa.Table(
+    "analyses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("game_id", sa.ForeignKey("games.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("plugin", sa.String(64), nullable=False),
+    sa.Column("plugin_version", sa.String(32), nullable=False),
+    sa.Column("value", Json, nullable=False),
+    sa.Column("job_id", sa.String(20)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("game_id", "plugin", "plugin_version"),
+)
+
+position_evals = sa.Table(
+    "position_evals",
+    metadata,
+    # FEN without move counters, so transpositions share an entry.
+    sa.Column("position", sa.String(100), primary_key=True),
+    # Engine name, version and limits: a deeper search is a different entry.
+    sa.Column("engine_key", sa.String(100), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+players = sa.Table(
+    "players",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("username_key", sa.String(64), nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("depth", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("games_seen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("discovered_by_job_id", sa.String(20)),
+    sa.Column("crawled_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("platform", "username_key"),
+)

@@ -1,0 +1,115 @@
+"""Every statement about users, tokens and accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.games import Platform
+from gamekeeper.domain.users import Role, User
+from gamekeeper.storage.schema import accounts, tokens, users
+
+
+def _row_to_account(row: Mapping[str, Any]) -> Account:
+    return Account(
+        id=row["id"],
+        owner=row["owner"],
+        platform=Platform(row["platform"]),
+        username=row["username"],
+        platform_user_id=row["platform_user_id"],
+        auto_sync_minutes=row["auto_sync_minutes"],
+        created_at=row["created_at"],
+    )
+
+
+def _row_to_user(row: Mapping[str, Any]) -> User:
+    return User(id=row["id"], name=row["name"], role=Role(row["role"]), created_at=row["created_at"])
+
+
+def add_account(conn: sa.Connection, owner: str, platform: Platform, username: str) -> Account:
+    values = {
+        "owner": owner,
+        "platform": platform.value,
+        "username": username,
+        "username_key": username.lower(),
+        "created_at": datetime.now(UTC),
+    }
+    account_id = conn.execute(accounts.insert().values(values).returning(accounts.c.id)).scalar_one()
+    account = get_account(conn, account_id)
+    assert account is not None
+    return account
+
+
+def get_account(conn: sa.Connection, account_id: int) -> Account | None:
+    row = conn.execute(accounts.select().where(accounts.c.id == account_id)).mappings().first()
+    return _row_to_account(row) if row else None
+
+
+def find_account(conn: sa.Connection, owner: str, platform: Platform, username: str) -> Account | None:
+    stmt = accounts.select().where(
+        accounts.c.owner == owner,
+        accounts.c.platform == platform.value,
+        accounts.c.username_key == username.lower(),
+    )
+    row = conn.execute(stmt).mappings().first()
+    return _row_to_account(row) if row else None
+
+
+def list_accounts(conn: sa.Connection, owner: str | None) -> list[Account]:
+    stmt = accounts.select().order_by(accounts.c.id)
+    if owner is not None:
+        stmt = stmt.where(accounts.c.owner == owner)
+    return [_row_to_account(r) for r in conn.execute(stmt).mappings()]
+
+
+def remove_account(conn: sa.Connection, account_id: int) -> bool:
+    return conn.execute(accounts.delete().where(accounts.c.id == account_id)).rowcount == 1
+
+
+def update_account(conn: sa.Connection, account: Account) -> None:
+    conn.execute(
+        accounts.update()
+        .where(accounts.c.id == account.id)
+        .values(
+            username=account.username,
+            platform_user_id=account.platform_user_id,
+            auto_sync_minutes=account.auto_sync_minutes,
+        )
+    )
+
+
+def add_user(conn: sa.Connection, name: str, role: Role) -> User:
+    values = {"name": name, "role": role.value, "created_at": datetime.now(UTC)}
+    user_id = conn.execute(users.insert().values(values).returning(users.c.id)).scalar_one()
+    return User(id=user_id, name=name, role=role, created_at=values["created_at"])
+
+
+def get_user(conn: sa.Connection, name: str) -> User | None:
+    row = conn.execute(users.select().where(users.c.name == name)).mappings().first()
+    return _row_to_user(row) if row else None
+
+
+def list_users(conn: sa.Connection) -> list[User]:
+    return [_row_to_user(r) for r in conn.execute(users.select().order_by(users.c.id)).mappings()]
+
+
+def add_token(conn: sa.Connection, user_id: int, token_hash: str, label: str) -> None:
+    conn.execute(
+        tokens.insert().values(
+            user_id=user_id, token_hash=token_hash, label=label, created_at=datetime.now(UTC)
+        )
+    )
+
+
+def user_for_token(conn: sa.Connection, token_hash: str) -> User | None:
+    stmt = (
+        sa.select(users)
+        .join(tokens, tokens.c.user_id == users.c.id)
+        .where(tokens.c.token_hash == token_hash)
+    )
+    row = conn.execute(stmt).mappings().first()
+    return _row_to_user(row) if row else None

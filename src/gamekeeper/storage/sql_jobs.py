@@ -1,0 +1,335 @@
+"""Every statement about the `jobs` table, and the mapping between rows and `Job`."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from gamekeeper.domain.jobs import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    ItemError,
+    Job,
+    JobStatus,
+    Phase,
+    PhaseStatus,
+    Progress,
+    Wait,
+    sources_of,
+)
+from gamekeeper.errors import InvalidInput
+from gamekeeper.storage.base import JobPage, JobQuery
+from gamekeeper.storage.schema import jobs
+
+_ACTIVE = [s.value for s in ACTIVE_STATUSES]
+_TERMINAL = [s.value for s in TERMINAL_STATUSES]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def job_to_row(job: Job) -> dict[str, Any]:
+    """The job's columns, JSON parts as plain data."""
+    return {
+        "id": job.id,
+        "job_type": job.job_type,
+        "family": job.family,
+        "owner": job.owner,
+        "account_id": job.account_id,
+        "parameters": dict(job.parameters),
+        **mutable_fields(job),
+        "scheduled": job.scheduled,
+        "created_at": job.created_at,
+    }
+
+
+def mutable_fields(job: Job) -> dict[str, Any]:
+    """The columns a running job changes."""
+    return {
+        "status": job.status.value,
+        "phase": job.phase,
+        "phases": [
+            {
+                "name": p.name,
+                "status": p.status.value,
+                "done": p.done,
+                "total": p.total,
+                "started_at": _iso(p.started_at),
+                "finished_at": _iso(p.finished_at),
+                "note": p.note,
+            }
+            for p in job.phases
+        ],
+        "progress": {
+            "done": job.progress.done,
+            "total": job.progress.total,
+            "rate_per_s": job.progress.rate_per_s,
+            "eta_s": job.progress.eta_s,
+        },
+        "counters": dict(job.counters),
+        "errors": [{"at": e.at.isoformat(), "item": e.item, "message": e.message} for e in job.errors],
+        "error": job.error,
+        "wait": (
+            {"reason": job.wait.reason, "resume_at": job.wait.resume_at.isoformat()}
+            if job.wait
+            else None
+        ),
+        "checkpoint": job.checkpoint,
+        "result": job.result,
+        "attempt": job.attempt,
+        "cancel_requested": job.cancel_requested,
+        "version": job.version,
+        "started_at": job.started_at,
+        "updated_at": job.updated_at,
+        "heartbeat_at": job.heartbeat_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def row_to_job(row: Mapping[str, Any]) -> Job:
+    wait = row["wait"]
+    return Job(
+        id=row["id"],
+        job_type=row["job_type"],
+        family=row["family"],
+        owner=row["owner"],
+        account_id=row["account_id"],
+        parameters=row["parameters"] or {},
+        status=JobStatus(row["status"]),
+        phase=row["phase"],
+        phases=tuple(
+            Phase(
+                name=p["name"],
+                status=PhaseStatus(p["status"]),
+                done=p["done"],
+                total=p["total"],
+                started_at=_dt(p["started_at"]),
+                finished_at=_dt(p["finished_at"]),
+                note=p.get("note"),
+            )
+            for p in row["phases"]
+        ),
+        progress=Progress(**row["progress"]),
+        counters=row["counters"],
+        errors=tuple(
+            ItemError(at=datetime.fromisoformat(e["at"]), item=e["item"], message=e["message"])
+            for e in row["errors"]
+        ),
+        error=row["error"],
+        wait=(
+            Wait(reason=wait["reason"], resume_at=datetime.fromisoformat(wait["resume_at"]))
+            if wait
+            else None
+        ),
+        checkpoint=row["checkpoint"],
+        result=row["result"],
+        attempt=row["attempt"],
+        cancel_requested=row["cancel_requested"],
+        scheduled=row["scheduled"],
+        version=row["version"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        updated_at=row["updated_at"],
+        heartbeat_at=row["heartbeat_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def insert_job(conn: sa.Connection, job: Job) -> None:
+    conn.execute(jobs.insert().values(job_to_row(job)))
+
+
+def get_job(conn: sa.Connection, job_id: str) -> Job | None:
+    row = conn.execute(jobs.select().where(jobs.c.id == job_id)).mappings().first()
+    return row_to_job(row) if row else None
+
+
+def find_active_job(
+    conn: sa.Connection, *, account_id: int | None = None, family: str | None = None
+) -> Job | None:
+    stmt = jobs.select().where(jobs.c.status.in_(_ACTIVE))
+    if account_id is not None:
+        stmt = stmt.where(jobs.c.account_id == account_id)
+    if family is not None:
+        stmt = stmt.where(jobs.c.family == family)
+    row = conn.execute(stmt.order_by(jobs.c.created_at).limit(1)).mappings().first()
+    return row_to_job(row) if row else None
+
+
+def jobs_created_since(conn: sa.Connection, owner: str, since: datetime) -> list[datetime]:
+    stmt = (
+        sa.select(jobs.c.created_at)
+        .where(jobs.c.owner == owner, jobs.c.created_at > since)
+        .order_by(jobs.c.created_at)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def save_job(conn: sa.Connection, job: Job, *, worker: str | None = None) -> bool:
+    """Write a job's state, guarded by its attempt so a presumed-dead worker can't."""
+    values = mutable_fields(job)
+    if worker is not None:
+        values["worker"] = worker
+    # A terminal row is final: never overwrite it (a late write from a lost worker).
+    stmt = (
+        jobs.update()
+        .where(jobs.c.id == job.id, jobs.c.attempt == job.attempt, jobs.c.status.not_in(_TERMINAL))
+        .values(values)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def claim_job(conn: sa.Connection, job_id: str, *, worker: str, now: datetime) -> Job | None:
+    stmt = (
+        jobs.update()
+        .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+        .values(
+            status=JobStatus.RUNNING.value,
+            attempt=jobs.c.attempt + 1,
+            worker=worker,
+            started_at=sa.func.coalesce(jobs.c.started_at, now),
+            heartbeat_at=now,
+            updated_at=now,
+            version=jobs.c.version + 1,
+            wait=None,
+        )
+    )
+    if conn.execute(stmt).rowcount != 1:
+        return None
+    return get_job(conn, job_id)
+
+
+def heartbeat(conn: sa.Connection, job_id: str, *, attempt: int, now: datetime) -> bool | None:
+    stmt = (
+        jobs.update()
+        .where(jobs.c.id == job_id, jobs.c.attempt == attempt, jobs.c.status.in_(_ACTIVE))
+        .values(heartbeat_at=now)
+    )
+    if conn.execute(stmt).rowcount != 1:
+        return None
+    flag = conn.execute(sa.select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar()
+    return bool(flag)
+
+
+def request_cancel(conn: sa.Connection, job_id: str) -> None:
+    conn.execute(
+        jobs.update()
+        .where(jobs.c.id == job_id, jobs.c.status.in_(_ACTIVE))
+        .values(cancel_requested=True)
+    )
+
+
+def cancel_queued(conn: sa.Connection, job_id: str, *, now: datetime) -> bool:
+    stmt = (
+        jobs.update()
+        .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+        .values(
+            status=JobStatus.CANCELLED.value,
+            cancel_requested=True,
+            finished_at=now,
+            updated_at=now,
+            version=jobs.c.version + 1,
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def stale_jobs(conn: sa.Connection, *, heartbeat_before: datetime) -> list[Job]:
+    stmt = jobs.select().where(
+        jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.WAITING.value]),
+        sa.or_(jobs.c.heartbeat_at.is_(None), jobs.c.heartbeat_at < heartbeat_before),
+    )
+    return [row_to_job(r) for r in conn.execute(stmt).mappings()]
+
+
+def requeue_job(conn: sa.Connection, job: Job, *, now: datetime) -> bool:
+    """Put a stale job back in the queue, keeping its checkpoint and counters."""
+    stmt = (
+        jobs.update()
+        .where(
+            jobs.c.id == job.id,
+            jobs.c.attempt == job.attempt,
+            jobs.c.status.in_([s.value for s in sources_of(JobStatus.QUEUED)]),
+        )
+        .values(
+            status=JobStatus.QUEUED.value,
+            worker=None,
+            wait=None,
+            updated_at=now,
+            version=jobs.c.version + 1,
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def queued_job_ids(conn: sa.Connection) -> list[str]:
+    stmt = (
+        sa.select(jobs.c.id)
+        .where(jobs.c.status == JobStatus.QUEUED.value)
+        .order_by(jobs.c.created_at)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def prune_finished_jobs(conn: sa.Connection, owner: str, *, keep: int) -> int:
+    """Delete an owner's finished jobs beyond the `keep` most recent."""
+    newest = (
+        sa.select(jobs.c.id)
+        .where(jobs.c.owner == owner, jobs.c.status.in_(_TERMINAL))
+        .order_by(jobs.c.finished_at.desc(), jobs.c.id.desc())
+        .limit(keep)
+    )
+    keep_ids = list(conn.execute(newest).scalars())
+    stmt = jobs.delete().where(jobs.c.owner == owner, jobs.c.status.in_(_TERMINAL))
+    if keep_ids:
+        stmt = stmt.where(jobs.c.id.not_in(keep_ids))
+    return conn.execute(stmt).rowcount
+
+
+def list_jobs(conn: sa.Connection, query: JobQuery) -> JobPage:
+    stmt = jobs.select()
+    if query.owner is not None:
+        stmt = stmt.where(jobs.c.owner == query.owner)
+    if query.statuses:
+        stmt = stmt.where(jobs.c.status.in_([s.value for s in query.statuses]))
+    if query.job_type is not None:
+        stmt = stmt.where(jobs.c.job_type == query.job_type)
+    if query.account_id is not None:
+        stmt = stmt.where(jobs.c.account_id == query.account_id)
+    if query.cursor:
+        created_at, job_id = decode_cursor(query.cursor)
+        stmt = stmt.where(
+            sa.or_(
+                jobs.c.created_at < created_at,
+                sa.and_(jobs.c.created_at == created_at, jobs.c.id < job_id),
+            )
+        )
+    stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.limit + 1)
+    rows = [row_to_job(r) for r in conn.execute(stmt).mappings()]
+    page, more = rows[: query.limit], len(rows) > query.limit
+    next_cursor = encode_cursor(page[-1]) if more and page else None
+    return JobPage(items=tuple(page), next_cursor=next_cursor)
+
+
+def encode_cursor(job: Job) -> str:
+    raw = orjson.dumps([job.created_at.isoformat(), job.id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, job_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created_at), str(job_id)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput(f"invalid cursor {cursor!r}") from None
