@@ -1,0 +1,287 @@
+"""`JobManager`: create, read, list, cancel and watch jobs, and keep the lifecycle rules.
+
+The policies at creation (one active job per account and family, the optional single
+active job, the per-user rate limit) are checked inside one transaction that holds
+the job-creation lock, so two requests can't both pass them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from gamekeeper.domain.jobs import Job, JobStatus, new_job_id
+from gamekeeper.errors import Conflict, JobNotFound, RateLimited
+from gamekeeper.jobs.clock import Clock, SystemClock
+from gamekeeper.jobs.executors.base import Executor
+from gamekeeper.jobs.live import LiveHub
+from gamekeeper.jobs.registry import JobRegistry
+from gamekeeper.jobs.runner import JobRunner, RunnerConfig
+from gamekeeper.storage.base import JobPage, JobQuery, JobStore, Tx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfig:
+    """The job engine's knobs (bootstrap fills them from `Settings`)."""
+
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
+    stale_after_s: float = 60.0
+    sweep_interval_s: float = 30.0
+    max_attempts: int = 3
+    single_active_job: bool = False
+    create_limit: int = 30
+    create_window_s: float = 60.0
+    watch_poll_interval_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepReport:
+    """What a sweep did with stale jobs."""
+
+    requeued: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    resubmitted: tuple[str, ...] = ()
+
+
+class JobManager:
+    """The one entry point to jobs for the API, the CLI and the scheduler."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        registry: JobRegistry,
+        *,
+        config: EngineConfig | None = None,
+        clock: Clock | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.config = config or EngineConfig()
+        self.clock = clock or SystemClock()
+        self.hub = LiveHub()
+        self.runner = JobRunner(
+            store, registry, self.hub, self.clock, self.config.runner, worker=worker
+        )
+        self._executor: Executor | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # -- wiring ---------------------------------------------------------------
+
+    def attach(self, executor: Executor) -> None:
+        self._executor = executor
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            raise RuntimeError("no executor attached to the job manager")
+        return self._executor
+
+    async def start(self, *, sweep: bool = True) -> None:
+        """Start the executor, hand leftover jobs to it, and sweep periodically."""
+        await self.executor.start()
+        if sweep:
+            await self.sweep(resubmit_queued=True)
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="job sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        await self.executor.stop()
+
+    # -- creating -------------------------------------------------------------
+
+    async def create(
+        self,
+        job_type: str,
+        *,
+        owner: str,
+        parameters: Mapping[str, Any] | None = None,
+        scheduled: bool = False,
+    ) -> Job:
+        """Create a job and queue it.
+
+        Raises `Conflict` (naming the active job) if the account already has an active
+        job of the same family, or any job is active in `single_active_job` mode;
+        `RateLimited` with `retry_after` if the owner created too many jobs lately.
+        A scheduled run that finds a queued one of its family returns that one instead.
+        """
+        kind = self.registry.get(job_type)
+        params = kind.bind(parameters or {})
+        account_id = params.get("account_id") if kind.needs_account else None
+        executor = self.executor
+
+        def work(tx: Tx) -> tuple[Job, bool]:
+            now = self.clock.now()
+            if account_id is not None:
+                active = tx.find_active_job(account_id=account_id, family=kind.family)
+                if active is not None:
+                    if scheduled and active.status is JobStatus.QUEUED:
+                        return active, False
+                    raise Conflict(
+                        f"job {active.id} ({active.job_type}, {active.status.value}) "
+                        "is already active for this account",
+                        active_job_id=active.id,
+                    )
+            if self.config.single_active_job:
+                active = tx.find_active_job()
+                if active is not None:
+                    raise Conflict(
+                        f"job {active.id} is active and this instance runs one job at a time",
+                        active_job_id=active.id,
+                    )
+            if not scheduled:
+                self._check_rate(tx, owner)
+            job = Job(
+                id=new_job_id(),
+                job_type=kind.name,
+                family=kind.family,
+                owner=owner,
+                account_id=account_id,
+                parameters=params,
+                scheduled=scheduled,
+                created_at=now,
+                updated_at=now,
+            )
+            tx.insert_job(job)
+            executor.enqueue_in(tx, job)
+            return job, True
+
+        job, created = await self.store.create_job(work)
+        if created:
+            self.hub.publish(job)
+            await executor.submit(job)
+        return job
+
+    def _check_rate(self, tx: Tx, owner: str) -> None:
+        now = self.clock.now()
+        window = timedelta(seconds=self.config.create_window_s)
+        recent = tx.jobs_created_since(owner, now - window)
+        limit = self.config.create_limit
+        if len(recent) >= limit:
+            # Room opens when the oldest of the last `limit` creations leaves the window.
+            frees_at = recent[len(recent) - limit] + window
+            retry_after = max(1.0, (frees_at - now).total_seconds())
+            raise RateLimited(
+                f"{owner} created {len(recent)} jobs in the last "
+                f"{self.config.create_window_s:g} s (limit {limit}); retry in {retry_after:.0f} s",
+                retry_after=retry_after,
+            )
+
+    # -- reading --------------------------------------------------------------
+
+    async def get(self, job_id: str, *, owner: str | None = None) -> Job:
+        """The freshest view of a job; `owner` hides other users' jobs (as not found)."""
+        job = self.hub.latest(job_id) or await self.store.get_job(job_id)
+        if job is None or (owner is not None and job.owner != owner):
+            raise JobNotFound(f"no job {job_id!r}")
+        return job
+
+    async def list(self, query: JobQuery) -> JobPage:
+        page = await self.store.list_jobs(query)
+        fresh = tuple(self.hub.latest(j.id) or j for j in page.items)
+        return dataclasses.replace(page, items=fresh)
+
+    async def watch(self, job_id: str, *, owner: str | None = None) -> AsyncIterator[Job]:
+        """The job now, then every change, ending with its final state."""
+        with self.hub.subscribe(job_id) as changes:
+            job = await self.get(job_id, owner=owner)
+            yield job
+            seen = job.version
+            while not job.status.terminal:
+                try:
+                    latest = await asyncio.wait_for(
+                        changes.get(), timeout=self.config.watch_poll_interval_s
+                    )
+                except TimeoutError:
+                    # Run by another process? Then the row is all we can see.
+                    polled = self.hub.latest(job_id) or await self.store.get_job(job_id)
+                    if polled is None:
+                        return
+                    latest = polled
+                if latest.version > seen:
+                    job, seen = latest, latest.version
+                    yield job
+
+    # -- cancelling -----------------------------------------------------------
+
+    async def cancel(self, job_id: str, *, owner: str | None = None) -> Job:
+        """Ask a job to stop. Queued: cancelled at once. Running or waiting: at its next
+        boundary or wait. Finished: unchanged."""
+        job = await self.get(job_id, owner=owner)
+        if job.status.terminal:
+            return job
+        if job.status is JobStatus.QUEUED and await self.store.cancel_queued(
+            job_id, now=self.clock.now()
+        ):
+            return await self.get(job_id)
+        await self.store.request_cancel(job_id)
+        if not self.runner.request_cancel(job_id):
+            await self.executor.cancel(job_id)
+        latest = self.hub.latest(job_id)
+        if latest is not None and not latest.cancel_requested:
+            self.hub.publish(dataclasses.replace(latest, cancel_requested=True))
+        return await self.get(job_id)
+
+    # -- sweeping -------------------------------------------------------------
+
+    async def sweep(self, *, resubmit_queued: bool = False) -> SweepReport:
+        """Re-queue jobs whose worker stopped beating (or fail them after `max_attempts`)."""
+        now = self.clock.now()
+        stale = await self.store.stale_jobs(
+            heartbeat_before=now - timedelta(seconds=self.config.stale_after_s)
+        )
+        requeued: list[str] = []
+        failed: list[str] = []
+        for job in stale:
+            if job.id in self.runner.contexts:
+                continue  # it runs here: alive, if slow to beat
+            if job.attempt >= self.config.max_attempts:
+                last_beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
+                final = dataclasses.replace(
+                    job,
+                    status=JobStatus.FAILED,
+                    error=(
+                        f"worker lost: no heartbeat since {last_beat}; "
+                        f"gave up after {job.attempt} attempts"
+                    ),
+                    wait=None,
+                    finished_at=now,
+                    updated_at=now,
+                    version=job.version + 1,
+                )
+                if await self.store.save_job(final):
+                    failed.append(job.id)
+                    log.warning("job %s failed: %s", job.id, final.error)
+            elif await self.store.requeue_job(job, now=now):
+                requeued.append(job.id)
+                log.warning("job %s re-queued after a stale heartbeat", job.id)
+        resubmit = requeued
+        if resubmit_queued:
+            resubmit = await self.store.queued_job_ids()
+        for job_id in resubmit:
+            queued = await self.store.get_job(job_id)
+            if queued is not None:
+                await self.executor.submit(queued)
+        return SweepReport(
+            requeued=tuple(requeued), failed=tuple(failed), resubmitted=tuple(resubmit)
+        )
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sweep_interval_s)
+            try:
+                await self.sweep()
+            except Exception:  # a database hiccup must not end the sweeping
+                log.exception("job sweep failed")
