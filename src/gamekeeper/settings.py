@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     upstream_attempts: int = 5
     upstream_backoff_base_s: float = 1.0
     upstream_backoff_max_s: float = 60.0
+    #: The longest a cool-down grows to while 429s keep coming.
+    upstream_cooldown_max_s: float = 900.0
+    #: Seconds a request queues quietly behind another job's before that job shows `waiting`.
+    upstream_busy_grace_s: float = 1.0
     #: Seconds without a byte before a stream counts as stalled.
     upstream_read_timeout_s: float = 60.0
     upstream_connect_timeout_s: float = 15.0

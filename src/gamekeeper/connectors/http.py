@@ -1,0 +1,583 @@
+"""The polite gate every upstream request goes through: one per host, shared by all jobs.
+
+Rules it keeps for its host (Lichess asks for one request at a time and a minute off
+after a 429; Chess.com for serial access):
+
+- at most one request in flight (a streamed response counts until it is closed);
+- a minimum interval between the end of one request and the start of the next;
+- retries with exponential backoff and full jitter on 5xx, timeouts and broken
+  connections, a bounded number of times, honouring `Retry-After`;
+- after a 429 a cool-down that every job using the host waits out (growing while
+  429s repeat), then the request is tried again;
+- a `User-Agent` naming gamekeeper and a contact on every request.
+
+Every wait longer than a blink goes through the caller's `Waiter`, so a job shows
+`waiting` with `resume_at` and can be cancelled while it waits. Per-host coordination
+(the in-flight slot and the cool-down) sits behind `HostCoordinator`, so a database
+backed implementation can hold the rule across worker processes.
+
+httpx errors and error statuses are translated here into `gamekeeper.errors`; nothing
+above `connectors` sees an httpx exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import math
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from gamekeeper import __version__
+from gamekeeper.connectors.base import Waiter
+from gamekeeper.errors import (
+    AccountNotFound,
+    ConfigurationError,
+    GamekeeperError,
+    RateLimited,
+    SourceError,
+    SourceGone,
+    SourceUnavailable,
+)
+from gamekeeper.settings import Settings
+
+#: How much of an error body is quoted in an error message.
+_BODY_QUOTE = 200
+
+
+class StreamBroken(SourceUnavailable):
+    """The connection broke or stalled while a response was streaming."""
+
+    code = "stream_broken"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostState:
+    """What all users of one host must agree on."""
+
+    #: No request may start before this instant (set after a 429).
+    cooldown_until: datetime | None = None
+    #: 429s in a row without a good answer between them; the cool-down grows with it.
+    strikes: int = 0
+    #: When the last request to the host ended (for the minimum interval).
+    last_finished_at: datetime | None = None
+
+
+class HostCoordinator(Protocol):
+    """Per-host coordination: the one-in-flight slot and the shared state.
+
+    `write` is only called while the caller holds `slot()`, so an implementation
+    needs no compare-and-set. The in-process implementation is `LocalHostCoordinator`;
+    a PostgreSQL one (advisory lock + a row) keeps the rule across processes.
+    """
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """Hold the host's single request slot for the duration of the block."""
+        ...
+
+    async def read(self) -> HostState:
+        """The current shared state."""
+        ...
+
+    async def write(self, state: HostState) -> None:
+        """Replace the shared state (the caller holds the slot)."""
+        ...
+
+
+class LocalHostCoordinator:
+    """`HostCoordinator` for one process: an asyncio lock (FIFO) and a value."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._state = HostState()
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        return self._hold()
+
+    @asynccontextmanager
+    async def _hold(self) -> AsyncIterator[None]:
+        async with self._lock:
+            yield
+
+    async def read(self) -> HostState:
+        return self._state
+
+    async def write(self, state: HostState) -> None:
+        self._state = state
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatePolicy:
+    """How politely to treat one host."""
+
+    #: The host as people know it, used in wait reasons and error messages.
+    name: str
+    user_agent: str
+    min_interval_s: float = 0.0
+    #: Cool-down after a 429 without `Retry-After`; doubles while 429s repeat.
+    cooldown_s: float = 60.0
+    #: Lichess: wait at least `cooldown_s` even when `Retry-After` asks for less.
+    cooldown_is_floor: bool = False
+    cooldown_max_s: float = 900.0
+    #: Tries per request (the first included) on 5xx, timeouts and broken connections;
+    #: also the number of 429s in a row one request accepts before giving up.
+    attempts: int = 5
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    #: While another request holds the slot, wait this long quietly before telling the
+    #: caller's waiter (so a job does not flicker to `waiting` on every short request).
+    busy_grace_s: float = 1.0
+    #: The `resume_at` shown while waiting for the slot (re-announced when it passes).
+    busy_horizon_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateStats:
+    """Counters of one gate, for metrics."""
+
+    host: str
+    #: Requests sent (every attempt counts).
+    requests: int = 0
+    #: 429 answers.
+    rate_limited: int = 0
+    #: Attempts repeated after a 5xx, a timeout or a broken connection.
+    retries: int = 0
+    #: 5xx answers, timeouts and broken connections.
+    failures: int = 0
+    #: Waits announced to a waiter or slept (cool-downs, backoffs, busy slot).
+    waits: int = 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _sleep_until(resume_at: datetime, reason: str) -> None:
+    """The default waiter: sleep until `resume_at`."""
+    del reason
+    await asyncio.sleep(max(0.0, (resume_at - _utcnow()).total_seconds()))
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or HTTP-date), None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def error_for_status(response: httpx.Response, host: str) -> GamekeeperError | None:
+    """The `gamekeeper.errors` value for a final error status, None for a usable answer."""
+    status = response.status_code
+    if status < 400:
+        return None
+    where = f"{response.request.method} {response.request.url.path}"
+    details = {"status": status, "url": str(response.request.url)}
+    if status == 404:
+        return AccountNotFound(f"{host} has no such account ({where}: 404)", **details)
+    if status == 410:
+        return SourceGone(f"{host} says {where} is gone for good (410)", **details)
+    if status == 401:
+        return ConfigurationError(f"{host} rejected our credentials (401): check the token")
+    if status == 429:
+        return RateLimited(f"{host} is rate limiting us (429)", retry_after=0.0)
+    if status >= 500:
+        return SourceUnavailable(f"{host} is failing ({where}: {status})", **details)
+    body = ""
+    with contextlib.suppress(httpx.ResponseNotRead, UnicodeDecodeError):
+        body = response.text[:_BODY_QUOTE]
+    return SourceError(f"{host} refused {where} ({status}): {body}".rstrip(": "), **details)
+
+
+class UpstreamGate:
+    """All requests to one host go through here; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        policy: GatePolicy,
+        *,
+        coordinator: HostCoordinator | None = None,
+        rng: random.Random | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._client = client
+        self._policy = policy
+        self._coordinator = coordinator or LocalHostCoordinator()
+        self._rng = rng or random.Random()
+        self._now = now
+        self._requests = 0
+        self._rate_limited = 0
+        self._retries = 0
+        self._failures = 0
+        self._waits = 0
+
+    @property
+    def name(self) -> str:
+        return self._policy.name
+
+    @property
+    def policy(self) -> GatePolicy:
+        return self._policy
+
+    def stats(self) -> GateStats:
+        """A snapshot of this gate's counters."""
+        return GateStats(
+            host=self._policy.name,
+            requests=self._requests,
+            rate_limited=self._rate_limited,
+            retries=self._retries,
+            failures=self._failures,
+            waits=self._waits,
+        )
+
+    async def send(self, request: httpx.Request, *, wait: Waiter | None = None) -> httpx.Response:
+        """Send `request` under the host's rules and return the answer with its body read.
+
+        Returns 2xx and 3xx answers (a 304 included); raises `AccountNotFound` (404),
+        `SourceGone` (410), `RateLimited` (429s kept coming), `SourceUnavailable`
+        (5xx or network trouble after all attempts) or `SourceError`.
+        """
+        response, stack = await self._exchange(request, wait, stream=False)
+        await stack.aclose()
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self, request: httpx.Request, *, wait: Waiter | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """Open `request` as a stream; the host's slot is held until the block exits.
+
+        Errors before the answer starts are handled as in `send`. A broken connection or
+        a stall (no byte for the read timeout) while the body is read inside the block
+        comes out as `StreamBroken`; the caller decides how to resume.
+        """
+        response, stack = await self._exchange(request, wait, stream=True)
+        async with stack:
+            try:
+                yield response
+            except httpx.TimeoutException as exc:
+                self._failures += 1
+                raise StreamBroken(f"{self.name}: the stream stalled ({exc!r})") from exc
+            except httpx.TransportError as exc:
+                self._failures += 1
+                raise StreamBroken(f"{self.name}: the connection broke mid-stream ({exc})") from exc
+
+    async def backoff(
+        self,
+        attempt: int,
+        *,
+        reason: str,
+        wait: Waiter | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Wait before try number `attempt + 1`: full jitter, or `retry_after` if given."""
+        delay = self.backoff_delay(attempt) if retry_after is None else retry_after
+        resume_at = self._now() + timedelta(seconds=delay)
+        await self._wait_until(resume_at, f"{reason}: retrying in {_seconds(delay)}", wait)
+
+    def backoff_delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter for the wait after failed try `attempt`."""
+        policy = self._policy
+        ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** max(0, attempt - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    # -- the exchange ---------------------------------------------------------------
+
+    async def _exchange(
+        self, request: httpx.Request, wait: Waiter | None, *, stream: bool
+    ) -> tuple[httpx.Response, AsyncExitStack]:
+        """Get a usable response, holding the slot; the returned stack releases it."""
+        policy = self._policy
+        request.headers["User-Agent"] = policy.user_agent
+        failures = 0
+        limited = 0
+        while True:
+            await self._wait_out_cooldown(wait)
+            stack = AsyncExitStack()
+            try:
+                if not await self._take_slot(stack, wait):
+                    await stack.aclose()
+                    continue
+                retry_after: float | None = None
+                failure: str
+                cause: BaseException | None = None
+                self._requests += 1
+                try:
+                    response = await self._client.send(request, stream=True)
+                except httpx.TimeoutException as exc:
+                    failure, cause = f"{policy.name} timed out ({type(exc).__name__})", exc
+                except httpx.TransportError as exc:
+                    failure, cause = f"{policy.name} could not be reached ({exc})", exc
+                except httpx.HTTPError as exc:
+                    raise SourceError(f"{policy.name}: {exc}", url=str(request.url)) from exc
+                else:
+                    stack.push_async_callback(response.aclose)
+                    status = response.status_code
+                    if status == 429:
+                        self._rate_limited += 1
+                        retry_after = parse_retry_after(
+                            response.headers.get("Retry-After"), self._now()
+                        )
+                        until = await self._start_cooldown(retry_after)
+                        await stack.aclose()
+                        limited += 1
+                        if limited >= policy.attempts:
+                            left = max(0.0, (until - self._now()).total_seconds())
+                            raise RateLimited(
+                                f"{policy.name} kept answering 429 ({limited} times)",
+                                retry_after=left,
+                            )
+                        continue
+                    if status >= 500:
+                        retry_after = parse_retry_after(
+                            response.headers.get("Retry-After"), self._now()
+                        )
+                        failure = f"{policy.name} answered {status}"
+                    else:
+                        try:
+                            if not stream or status >= 400:
+                                await response.aread()
+                        except httpx.TransportError as exc:
+                            failure, cause = f"{policy.name} broke off its answer ({exc})", exc
+                        else:
+                            await self._clear_strikes()
+                            error = error_for_status(response, policy.name)
+                            if error is not None:
+                                raise error
+                            return response, stack
+            except BaseException:
+                await stack.aclose()
+                raise
+            await stack.aclose()
+            self._failures += 1
+            failures += 1
+            if failures >= policy.attempts:
+                raise SourceUnavailable(
+                    f"{failure}; gave up after {failures} attempts", url=str(request.url)
+                ) from cause
+            self._retries += 1
+            await self.backoff(failures, reason=failure, wait=wait, retry_after=retry_after)
+
+    async def _wait_out_cooldown(self, wait: Waiter | None) -> None:
+        while True:
+            state = await self._coordinator.read()
+            until = state.cooldown_until
+            if until is None or until <= self._now():
+                return
+            left = (until - self._now()).total_seconds()
+            reason = f"{self.name} rate limit (429): cooling down {_seconds(left)}"
+            await self._wait_until(until, reason, wait)
+
+    async def _take_slot(self, stack: AsyncExitStack, wait: Waiter | None) -> bool:
+        """Hold the slot in `stack`; False if a cool-down began while we queued for it."""
+        await self._enter_slot(stack, wait)
+        state = await self._coordinator.read()
+        now = self._now()
+        if state.cooldown_until is not None and state.cooldown_until > now:
+            return False
+        interval = self._policy.min_interval_s
+        if interval > 0:
+            if state.last_finished_at is not None:
+                gap = (state.last_finished_at - now).total_seconds() + interval
+                if gap > 0:
+                    # Short and held under the slot: a plain (task-cancellable) sleep.
+                    await asyncio.sleep(gap)
+            stack.push_async_callback(self._mark_finished)
+        return True
+
+    async def _enter_slot(self, stack: AsyncExitStack, wait: Waiter | None) -> None:
+        slot = self._coordinator.slot()
+        if wait is None:
+            await stack.enter_async_context(slot)
+            return
+        entering = asyncio.ensure_future(slot.__aenter__())
+        try:
+            await asyncio.wait({entering}, timeout=self._policy.busy_grace_s)
+            while not entering.done():
+                self._waits += 1
+                resume_at = self._now() + timedelta(seconds=self._policy.busy_horizon_s)
+                reason = f"waiting for {self.name}: another request is in flight"
+                waiting = asyncio.ensure_future(_call(wait, resume_at, reason))
+                await asyncio.wait({entering, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                if waiting.done():
+                    waiting.result()  # a cancelled job raises here
+                else:
+                    # The slot came free first: the waiter is told so by cancellation.
+                    waiting.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await waiting
+        except BaseException:
+            await _abandon(entering, slot)
+            raise
+        entering.result()
+        stack.push_async_exit(slot)
+
+    async def _start_cooldown(self, retry_after: float | None) -> datetime:
+        policy = self._policy
+        state = await self._coordinator.read()
+        strikes = state.strikes + 1
+        grown = min(policy.cooldown_max_s, policy.cooldown_s * 2 ** (strikes - 1))
+        if retry_after is None:
+            delay = grown
+        elif policy.cooldown_is_floor:
+            delay = max(retry_after, grown)
+        else:
+            delay = retry_after
+        until = self._now() + timedelta(seconds=delay)
+        if state.cooldown_until is not None and state.cooldown_until > until:
+            until = state.cooldown_until
+        await self._coordinator.write(replace(state, cooldown_until=until, strikes=strikes))
+        return until
+
+    async def _clear_strikes(self) -> None:
+        state = await self._coordinator.read()
+        if state.strikes:
+            await self._coordinator.write(replace(state, strikes=0))
+
+    async def _mark_finished(self) -> None:
+        state = await self._coordinator.read()
+        await self._coordinator.write(replace(state, last_finished_at=self._now()))
+
+    async def _wait_until(self, resume_at: datetime, reason: str, wait: Waiter | None) -> None:
+        self._waits += 1
+        await (wait or _sleep_until)(resume_at, reason)
+        # A waiter may return a little early (clocks differ); never start before resume_at.
+        left = (resume_at - self._now()).total_seconds()
+        if left > 0:
+            await asyncio.sleep(left)
+
+
+async def _call(wait: Waiter, resume_at: datetime, reason: str) -> None:
+    await wait(resume_at, reason)
+
+
+async def _abandon(entering: asyncio.Future[None], slot: AbstractAsyncContextManager[None]) -> None:
+    """Give up on taking the slot; release it if it was taken in the meantime."""
+    if not entering.done():
+        entering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await entering
+        return
+    if not entering.cancelled() and entering.exception() is None:
+        await slot.__aexit__(None, None, None)
+
+
+def _seconds(value: float) -> str:
+    return f"{math.ceil(value)} s" if value >= 1 else f"{value:.1f} s"
+
+
+# -- the registry ---------------------------------------------------------------------
+
+
+def user_agent(contact: str) -> str:
+    """The User-Agent the sites ask for: who we are and how to reach the operator."""
+    return f"gamekeeper/{__version__} (+https://github.com/gamekeeper; contact: {contact})"
+
+
+def host_key(base_url: str) -> str:
+    """The key of a host: scheme-less `host[:port]`, lowercase."""
+    return urlsplit(base_url).netloc.lower()
+
+
+class Upstreams:
+    """One `UpstreamGate` per host, built from `Settings`, over one shared httpx client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        coordinator_for: Callable[[str], HostCoordinator] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        timeout = httpx.Timeout(
+            connect=settings.upstream_connect_timeout_s,
+            read=settings.upstream_read_timeout_s,
+            write=settings.upstream_read_timeout_s,
+            pool=settings.upstream_connect_timeout_s,
+        )
+        # Chess.com answers 301 when a URL moved; following it is what its docs ask.
+        self._client = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=True, transport=transport
+        )
+        self._coordinator_for = coordinator_for or (lambda _host: LocalHostCoordinator())
+        self._rng = rng
+        self._gates: dict[str, UpstreamGate] = {}
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self._client
+
+    @property
+    def lichess(self) -> UpstreamGate:
+        return self.gate(self._settings.lichess_url)
+
+    @property
+    def chesscom(self) -> UpstreamGate:
+        return self.gate(self._settings.chesscom_url)
+
+    def gate(self, base_url: str) -> UpstreamGate:
+        """The gate for the host of `base_url` (made on first use)."""
+        key = host_key(base_url)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = UpstreamGate(
+                self._client,
+                self.policy_for(base_url),
+                coordinator=self._coordinator_for(key),
+                rng=self._rng,
+            )
+            self._gates[key] = gate
+        return gate
+
+    def policy_for(self, base_url: str) -> GatePolicy:
+        """The politeness rules for a host, from the settings."""
+        s = self._settings
+        key = host_key(base_url)
+        is_lichess = key == host_key(s.lichess_url)
+        cooldown = s.lichess_cooldown_s if is_lichess else s.chesscom_cooldown_s
+        return GatePolicy(
+            name=key,
+            user_agent=user_agent(s.contact),
+            min_interval_s=s.upstream_min_interval_s,
+            cooldown_s=cooldown,
+            cooldown_is_floor=is_lichess,
+            cooldown_max_s=max(cooldown, s.upstream_cooldown_max_s),
+            attempts=s.upstream_attempts,
+            backoff_base_s=s.upstream_backoff_base_s,
+            backoff_max_s=s.upstream_backoff_max_s,
+            busy_grace_s=s.upstream_busy_grace_s,
+        )
+
+    def stats(self) -> list[GateStats]:
+        """Counters of every gate made so far."""
+        return [gate.stats() for gate in self._gates.values()]
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Upstreams:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
