@@ -175,5 +175,7 @@ async def test_one_active_job_per_account_and_family_is_enforced_by_the_database
 
 
 async def test_games_table_has_the_upsert_key(store: SqlStore) -> None:
-    names = {tuple(c.columns.keys()) for c in games.constraints if isinstance(c, sa.UniqueConstraint)}
+    names = {
+        tuple(c.columns.keys()) for c in games.constraints if isinstance(c, sa.UniqueConstraint)
+    }
     assert ("platform", "platform_game_id") in names

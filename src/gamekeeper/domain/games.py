@@ -145,7 +145,8 @@ class Game:
     winner: Winner | None = None
     #: Lichess variant key: standard, chess960, crazyhouse, fromPosition, ...
     variant: str = "standard"
-    #: ultraBullet, bullet, blitz, rapid, classical, correspondence (Lichess speed / Chess.com time_class).
+    #: ultraBullet, bullet, blitz, rapid, classical, correspondence
+    #: (Lichess speed; Chess.com time_class mapped onto it).
     speed: str | None = None
     time_control: TimeControl | None = None
     rated: bool | None = None

@@ -137,7 +137,15 @@ class ItemError:
 
 
 #: Counters every job shows, zero until counted.
-COUNTER_NAMES = ("found", "inserted", "updated", "skipped_existing", "enriched", "analyzed", "failed")
+COUNTER_NAMES = (
+    "found",
+    "inserted",
+    "updated",
+    "skipped_existing",
+    "enriched",
+    "analyzed",
+    "failed",
+)
 
 #: Item errors kept per job; older ones are dropped (the `failed` counter keeps the total).
 MAX_ITEM_ERRORS = 50

@@ -10,6 +10,7 @@ A context belongs to one job run and is used from that job's task only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -111,6 +112,10 @@ class JobContext:
     @property
     def counters(self) -> Mapping[str, int]:
         return self._job.counters
+
+    def now(self) -> datetime:
+        """The engine's clock (a test may drive it)."""
+        return self._clock.now()
 
     @property
     def cancel_requested(self) -> bool:
@@ -227,10 +232,8 @@ class JobContext:
         if delay <= 0:
             return
         await self._set_status(JobStatus.WAITING, wait=Wait(reason=reason, resume_at=until))
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._cancel.wait(), timeout=delay)
-        except TimeoutError:
-            pass
         self.raise_if_cancelled()
         await self._set_status(JobStatus.RUNNING, wait=None)
 
@@ -293,9 +296,14 @@ class JobContext:
         self._hub.publish(self._job)
 
     async def _set_status(self, status: JobStatus, **fields: Any) -> None:
+        """Change status durably: watchers hear of it once the row says so."""
         check_transition(self._job.status, status)
-        self._change(status=status, **fields)
-        await self._persist()
+        async with self._write_lock:
+            job = self._next(self._job, status=status, **fields)
+            self._job = job
+            self._dirty = True
+            await self._save(job)
+        self._hub.publish(job)
 
     async def _persist(self) -> None:
         async with self._write_lock:

@@ -160,7 +160,6 @@ class JobManager:
 
         job, created = await self.store.create_job(work)
         if created:
-            self.hub.publish(job)
             await executor.submit(job)
         return job
 
@@ -225,7 +224,10 @@ class JobManager:
         if job.status is JobStatus.QUEUED and await self.store.cancel_queued(
             job_id, now=self.clock.now()
         ):
-            return await self.get(job_id)
+            cancelled = await self.get(job_id)
+            self.hub.publish(cancelled)  # tell watchers, then let it go: it never ran here
+            self.hub.forget(job_id)
+            return cancelled
         await self.store.request_cancel(job_id)
         if not self.runner.request_cancel(job_id):
             await self.executor.cancel(job_id)

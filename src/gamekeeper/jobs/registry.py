@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from gamekeeper.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from gamekeeper.jobs.context import JobContext
+    pass
 
 JobFunction = Callable[..., Awaitable[None]]
 
@@ -76,7 +76,9 @@ class JobRegistry:
 
         return decorate
 
-    def add(self, fn: JobFunction, *, name: str | None = None, family: str | None = None) -> JobKind:
+    def add(
+        self, fn: JobFunction, *, name: str | None = None, family: str | None = None
+    ) -> JobKind:
         kind_name = (name or fn.__name__).lower()
         kind = JobKind(
             name=kind_name,

@@ -23,6 +23,11 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _json_loads(value: Any) -> Any:
+    # SQLite gives JSON columns NUMERIC affinity: a stored `30` comes back as an int.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 def normalise_url(url: str) -> sa.URL:
     """Accept `postgresql://` and `postgres://` URLs and use psycopg 3 for them."""
     try:
@@ -32,7 +37,9 @@ def normalise_url(url: str) -> sa.URL:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigurationError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+        raise ConfigurationError(
+            f"unsupported database {parsed.drivername!r}: use sqlite or postgresql"
+        )
     return parsed
 
 
@@ -44,7 +51,7 @@ def create_engine(url: str) -> sa.Engine:
     return sa.create_engine(
         parsed,
         json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_loads,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
@@ -57,7 +64,7 @@ def _create_sqlite_engine(url: sa.URL) -> sa.Engine:
     engine = sa.create_engine(
         url,
         json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_loads,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 
@@ -101,7 +108,9 @@ def upsert(
     """
     insert_fn = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     stmt = insert_fn(table)
-    values = {name: (expr(stmt.excluded) if callable(expr) else expr) for name, expr in update.items()}
+    values = {
+        name: (expr(stmt.excluded) if callable(expr) else expr) for name, expr in update.items()
+    }
     return stmt.on_conflict_do_update(index_elements=key, set_=values)
 
 

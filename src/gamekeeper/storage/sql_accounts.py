@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,7 +12,7 @@ from gamekeeper.domain.users import Role, User
 from gamekeeper.storage.schema import accounts, tokens, users
 
 
-def _row_to_account(row: Mapping[str, Any]) -> Account:
+def _row_to_account(row: sa.RowMapping) -> Account:
     return Account(
         id=row["id"],
         owner=row["owner"],
@@ -26,8 +24,10 @@ def _row_to_account(row: Mapping[str, Any]) -> Account:
     )
 
 
-def _row_to_user(row: Mapping[str, Any]) -> User:
-    return User(id=row["id"], name=row["name"], role=Role(row["role"]), created_at=row["created_at"])
+def _row_to_user(row: sa.RowMapping) -> User:
+    return User(
+        id=row["id"], name=row["name"], role=Role(row["role"]), created_at=row["created_at"]
+    )
 
 
 def add_account(conn: sa.Connection, owner: str, platform: Platform, username: str) -> Account:
@@ -38,7 +38,9 @@ def add_account(conn: sa.Connection, owner: str, platform: Platform, username: s
         "username_key": username.lower(),
         "created_at": datetime.now(UTC),
     }
-    account_id = conn.execute(accounts.insert().values(values).returning(accounts.c.id)).scalar_one()
+    account_id = conn.execute(
+        accounts.insert().values(values).returning(accounts.c.id)
+    ).scalar_one()
     account = get_account(conn, account_id)
     assert account is not None
     return account
@@ -49,7 +51,9 @@ def get_account(conn: sa.Connection, account_id: int) -> Account | None:
     return _row_to_account(row) if row else None
 
 
-def find_account(conn: sa.Connection, owner: str, platform: Platform, username: str) -> Account | None:
+def find_account(
+    conn: sa.Connection, owner: str, platform: Platform, username: str
+) -> Account | None:
     stmt = accounts.select().where(
         accounts.c.owner == owner,
         accounts.c.platform == platform.value,
@@ -83,9 +87,10 @@ def update_account(conn: sa.Connection, account: Account) -> None:
 
 
 def add_user(conn: sa.Connection, name: str, role: Role) -> User:
-    values = {"name": name, "role": role.value, "created_at": datetime.now(UTC)}
-    user_id = conn.execute(users.insert().values(values).returning(users.c.id)).scalar_one()
-    return User(id=user_id, name=name, role=role, created_at=values["created_at"])
+    created_at = datetime.now(UTC)
+    stmt = users.insert().values(name=name, role=role.value, created_at=created_at)
+    user_id = conn.execute(stmt.returning(users.c.id)).scalar_one()
+    return User(id=user_id, name=name, role=role, created_at=created_at)
 
 
 def get_user(conn: sa.Connection, name: str) -> User | None:

@@ -165,5 +165,10 @@ def set_cursor(conn: sa.Connection, account_id: int, stream: str, value: Any) ->
     )
     conn.execute(
         stmt,
-        {"account_id": account_id, "stream": stream, "value": value, "updated_at": datetime.now(UTC)},
+        {
+            "account_id": account_id,
+            "stream": stream,
+            "value": value,
+            "updated_at": datetime.now(UTC),
+        },
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -77,7 +76,9 @@ def mutable_fields(job: Job) -> dict[str, Any]:
             "eta_s": job.progress.eta_s,
         },
         "counters": dict(job.counters),
-        "errors": [{"at": e.at.isoformat(), "item": e.item, "message": e.message} for e in job.errors],
+        "errors": [
+            {"at": e.at.isoformat(), "item": e.item, "message": e.message} for e in job.errors
+        ],
         "error": job.error,
         "wait": (
             {"reason": job.wait.reason, "resume_at": job.wait.resume_at.isoformat()}
@@ -96,7 +97,7 @@ def mutable_fields(job: Job) -> dict[str, Any]:
     }
 
 
-def row_to_job(row: Mapping[str, Any]) -> Job:
+def row_to_job(row: sa.RowMapping) -> Job:
     wait = row["wait"]
     return Job(
         id=row["id"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -72,7 +73,9 @@ def _translated(fn: Callable[P, R]) -> Callable[P, R]:
         except GamekeeperError:
             raise
         except sa.exc.SQLAlchemyError as exc:
-            raise StorageError(f"database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}") from exc
+            raise StorageError(
+                f"database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}"
+            ) from exc
 
     return wrapper
 
@@ -80,16 +83,24 @@ def _translated(fn: Callable[P, R]) -> Callable[P, R]:
 class SqlStore:
     """Storage on SQLite or PostgreSQL through SQLAlchemy Core."""
 
-    def __init__(self, url: str, *, engine: sa.Engine | None = None) -> None:
+    def __init__(self, url: str, *, engine: sa.Engine | None = None, threads: int = 8) -> None:
         self.url = url
         self.engine = engine or create_engine(url)
+        # Our own threads, so closing can wait for statements a cancelled task left running.
+        self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gamekeeper-db")
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     async def aclose(self) -> None:
+        """Wait for running statements, then close every connection."""
+        await asyncio.to_thread(self._threads.shutdown, wait=True)
         await asyncio.to_thread(self.engine.dispose)
+
+    async def _in_thread(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     # -- plumbing -------------------------------------------------------------
 
@@ -106,16 +117,16 @@ class SqlStore:
             return work(conn)
 
     async def write(self, work: Callable[[SqlTx], R]) -> R:
-        return await asyncio.to_thread(self._write, work)
+        return await self._in_thread(self._write, work)
 
     async def read(self, work: Callable[[sa.Connection], R]) -> R:
-        return await asyncio.to_thread(self._read, work)
+        return await self._in_thread(self._read, work)
 
     async def transaction(self, work: Callable[[SqlTx], R]) -> R:
-        return await asyncio.to_thread(self._write, work)
+        return await self._in_thread(self._write, work)
 
     async def create_job(self, work: Callable[[SqlTx], R]) -> R:
-        return await asyncio.to_thread(self._write, work, job_creation=True)
+        return await self._in_thread(self._write, work, job_creation=True)
 
     # -- jobs -----------------------------------------------------------------
 
@@ -126,7 +137,9 @@ class SqlStore:
         return await self.read(lambda c: sql_jobs.list_jobs(c, query))
 
     async def claim_job(self, job_id: str, *, worker: str, now: datetime) -> Job | None:
-        return await self.write(lambda tx: sql_jobs.claim_job(tx.conn, job_id, worker=worker, now=now))
+        return await self.write(
+            lambda tx: sql_jobs.claim_job(tx.conn, job_id, worker=worker, now=now)
+        )
 
     async def save_job(self, job: Job, *, worker: str | None = None) -> bool:
         return await self.write(lambda tx: tx.save_job(job, worker=worker))

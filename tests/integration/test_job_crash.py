@@ -1,0 +1,68 @@
+"""A job killed with SIGKILL mid-transaction resumes in a new process, exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gamekeeper.domain.jobs import JobStatus
+from gamekeeper.storage.sql_store import SqlStore
+from tests.support.jobkinds import create_item_table, test_items
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _worker(url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.crash_worker", url, *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_until(proc: subprocess.Popen[str], prefix: str) -> str:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(prefix):
+            return line.strip()
+    raise AssertionError(f"worker ended before printing {prefix!r}")
+
+
+async def test_killed_job_resumes_from_its_checkpoint_exactly_once(store: SqlStore) -> None:
+    create_item_table(store.engine)
+    with _worker(store.url, "start", "95", "4") as first:
+        try:
+            job_id = _read_until(first, "job ").split()[1]
+            _read_until(first, "inside-transaction")  # batch 4's rows written, not committed
+        finally:
+            first.send_signal(signal.SIGKILL)
+
+    mid = await store.get_job(job_id)
+    assert mid is not None and mid.status is JobStatus.RUNNING and mid.checkpoint == 40
+
+    with _worker(store.url, "resume", job_id) as second:
+        try:
+            out, _ = second.communicate(timeout=120)
+        finally:
+            second.kill()
+    assert "final completed attempt 2" in out
+
+    rows = await store.read(
+        lambda c: list(c.execute(sa.select(test_items.c.item, test_items.c.attempt)))
+    )
+    items = sorted(item for item, _ in rows)
+    assert items == list(range(95))  # none lost, none twice
+    assert {item for item, attempt in rows if attempt == 2} == set(range(40, 95))
+    final = await store.get_job(job_id)
+    assert final is not None
+    assert final.status is JobStatus.COMPLETED
+    assert final.counters["inserted"] == 95
