@@ -1,0 +1,682 @@
+"""Lichess: the user-games NDJSON export, games by ids, and the profile.
+
+Pure core: `build_games_request`, `build_ids_request`, `build_profile_request` and
+`parse_game` (raw JSON → `Game`). Thin I/O: `LichessSource`, which sends through the
+host's `UpstreamGate` and parses the stream incrementally as bytes arrive.
+
+Real exports break the schema's "required" in many ways (AI opponents without `user`,
+imported games with only `name`, no `winner` on draws, games without `moves`,
+unknown statuses from newer servers): `parse_game` accepts them all, and a record it
+really cannot read becomes a `RecordError` in the stream, never a failed sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypedDict, TypeVar, cast
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from gamekeeper.connectors.base import GameOrError, RecordError, Waiter
+from gamekeeper.connectors.http import StreamBroken, UpstreamGate
+from gamekeeper.connectors.ndjson import NdjsonDecoder
+from gamekeeper.domain.games import (
+    Eval,
+    Game,
+    Opening,
+    Platform,
+    Player,
+    Result,
+    Termination,
+    TimeControl,
+    Winner,
+)
+from gamekeeper.errors import MalformedRecord, SourceUnavailable
+
+#: Lichess accepts at most this many ids per `POST /api/games/export/_ids`.
+IDS_PER_REQUEST: Final = 300
+NDJSON: Final = "application/x-ndjson"
+GAME_URL: Final = "https://lichess.org/{id}"
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_T = TypeVar("_T")
+
+
+# -- raw payloads (lichess-api GameJson, GamePlayerUser, LightUser, UserExtended) ---------
+
+
+class LichessLightUser(TypedDict, total=False):
+    id: str
+    name: str
+    title: str
+    flair: str
+    patron: bool
+
+
+class LichessPlayer(TypedDict, total=False):
+    user: LichessLightUser
+    rating: int
+    ratingDiff: int
+    #: Imported games: the name from the PGN, and nothing else.
+    name: str
+    provisional: bool
+    #: Computer opponents: a level and no `user`.
+    aiLevel: int
+    analysis: dict[str, int]
+    team: str
+
+
+class LichessPlayers(TypedDict, total=False):
+    white: LichessPlayer
+    black: LichessPlayer
+
+
+class LichessClock(TypedDict, total=False):
+    initial: int
+    increment: int
+    totalTime: int
+
+
+class LichessOpening(TypedDict, total=False):
+    eco: str
+    name: str
+    ply: int
+
+
+class LichessMoveAnalysis(TypedDict, total=False):
+    eval: int
+    mate: int
+    best: str
+    variation: str
+    judgment: dict[str, str]
+
+
+class LichessGameJson(TypedDict, total=False):
+    id: str
+    rated: bool
+    variant: str
+    speed: str
+    perf: str
+    createdAt: int
+    lastMoveAt: int
+    #: A `GameStatusName`; other endpoints send `{"id": 31, "name": "resign"}`.
+    status: str | dict[str, Any]
+    source: str
+    players: LichessPlayers
+    initialFen: str
+    winner: str
+    opening: LichessOpening
+    moves: str
+    pgn: str
+    daysPerTurn: int
+    analysis: list[LichessMoveAnalysis]
+    clock: LichessClock
+    clocks: list[int]
+    division: dict[str, int]
+
+
+LichessCount = TypedDict(
+    "LichessCount",
+    {
+        "all": int,
+        "rated": int,
+        "ai": int,
+        "draw": int,
+        "loss": int,
+        "win": int,
+        "bookmark": int,
+        "playing": int,
+        "import": int,
+        "me": int,
+    },
+    total=False,
+)
+
+
+class LichessUserJson(TypedDict, total=False):
+    id: str
+    username: str
+    title: str
+    createdAt: int
+    seenAt: int
+    disabled: bool
+    tosViolation: bool
+    url: str
+    count: LichessCount
+
+
+# -- domain values of this site -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LichessProfile:
+    """The parts of a Lichess user's public data a sync needs."""
+
+    id: str
+    username: str
+    #: `count.all`: every game the user played, for a progress bar; None if not given.
+    count_all: int | None = None
+    count_rated: int | None = None
+    title: str | None = None
+    created_at: datetime | None = None
+    seen_at: datetime | None = None
+    #: The account is closed.
+    disabled: bool = False
+    tos_violation: bool = False
+    url: str | None = None
+
+
+# -- pure core: requests -----------------------------------------------------------------
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _headers(token: str | None, accept: str = NDJSON) -> dict[str, str]:
+    headers = {"Accept": accept}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def build_games_request(
+    base_url: str,
+    username: str,
+    *,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    max: int | None = None,
+    perf_type: str | Iterable[str] | None = None,
+    rated: bool | None = None,
+    moves: bool = True,
+    clocks: bool = True,
+    evals: bool = True,
+    opening: bool = True,
+    ongoing: bool = True,
+    token: str | None = None,
+) -> httpx.Request:
+    """`GET /api/games/user/{username}` as NDJSON, oldest first.
+
+    `since_ms` is inclusive (games created at or after it). Ongoing games are asked for
+    by default, so a long correspondence game is stored while it runs and re-checked
+    later instead of slipping behind the cursor.
+    """
+    params: dict[str, str] = {
+        "sort": "dateAsc",
+        "moves": _flag(moves),
+        "clocks": _flag(clocks),
+        "evals": _flag(evals),
+        "opening": _flag(opening),
+        "ongoing": _flag(ongoing),
+        "finished": "true",
+    }
+    if since_ms is not None:
+        params["since"] = str(since_ms)
+    if until_ms is not None:
+        params["until"] = str(until_ms)
+    if max is not None:
+        params["max"] = str(max)
+    if rated is not None:
+        params["rated"] = _flag(rated)
+    if perf_type is not None:
+        params["perfType"] = perf_type if isinstance(perf_type, str) else ",".join(perf_type)
+    url = f"{base_url.rstrip('/')}/api/games/user/{quote(username, safe='')}"
+    return httpx.Request("GET", url, params=params, headers=_headers(token))
+
+
+def build_ids_request(
+    base_url: str,
+    ids: Sequence[str],
+    *,
+    moves: bool = True,
+    clocks: bool = True,
+    evals: bool = True,
+    opening: bool = True,
+    token: str | None = None,
+) -> httpx.Request:
+    """`POST /api/games/export/_ids` for at most `IDS_PER_REQUEST` ids, as NDJSON."""
+    if len(ids) > IDS_PER_REQUEST:
+        raise ValueError(f"at most {IDS_PER_REQUEST} ids per request, got {len(ids)}")
+    params = {
+        "moves": _flag(moves),
+        "clocks": _flag(clocks),
+        "evals": _flag(evals),
+        "opening": _flag(opening),
+    }
+    headers = _headers(token) | {"Content-Type": "text/plain"}
+    return httpx.Request(
+        "POST",
+        f"{base_url.rstrip('/')}/api/games/export/_ids",
+        params=params,
+        headers=headers,
+        content=",".join(ids).encode(),
+    )
+
+
+def build_profile_request(
+    base_url: str, username: str, *, token: str | None = None
+) -> httpx.Request:
+    """`GET /api/user/{username}`."""
+    url = f"{base_url.rstrip('/')}/api/user/{quote(username, safe='')}"
+    return httpx.Request("GET", url, headers=_headers(token, "application/json"))
+
+
+# -- pure core: parsing ------------------------------------------------------------------
+
+
+_TERMINATIONS: Final[Mapping[str, Termination]] = {
+    "created": Termination.ONGOING,
+    "started": Termination.ONGOING,
+    "aborted": Termination.ABORTED,
+    "mate": Termination.MATE,
+    "resign": Termination.RESIGN,
+    "stalemate": Termination.STALEMATE,
+    # Lichess `timeout` is "the opponent left and victory was claimed".
+    "timeout": Termination.ABANDONED,
+    "draw": Termination.DRAW,
+    "outoftime": Termination.TIMEOUT,
+    "cheat": Termination.CHEAT,
+    "noStart": Termination.NO_START,
+    "unknownFinish": Termination.UNKNOWN,
+    "insufficientMaterialClaim": Termination.INSUFFICIENT,
+    "variantEnd": Termination.VARIANT_END,
+}
+
+#: Endings that are draws when nobody won.
+_DRAWN: Final = frozenset(
+    {
+        Termination.DRAW,
+        Termination.STALEMATE,
+        Termination.REPETITION,
+        Termination.INSUFFICIENT,
+        Termination.FIFTY_MOVES,
+        Termination.TIMEOUT_VS_INSUFFICIENT,
+        Termination.VARIANT_END,
+        # A player left and the opponent claimed a draw rather than the win.
+        Termination.ABANDONED,
+    }
+)
+
+
+def ms_to_datetime(value: object) -> datetime | None:
+    """A Lichess millisecond timestamp as an exact UTC datetime."""
+    ms = _int(value)
+    return None if ms is None else _EPOCH + timedelta(milliseconds=ms)
+
+
+def datetime_to_ms(value: datetime) -> int:
+    """The inverse of `ms_to_datetime` (for cursors)."""
+    return (value - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _int(value: object) -> int | None:
+    # bool is an int in Python; a JSON `true` is never a number here.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+
+
+def _status_name(value: object) -> str | None:
+    if isinstance(value, dict):
+        return _str(value.get("name"))
+    return _str(value)
+
+
+def _player(raw: object) -> Player:
+    side = _dict(raw)
+    user = _dict(side.get("user"))
+    return Player(
+        name=_str(user.get("name")) or _str(side.get("name")),
+        id=_str(user.get("id")),
+        rating=_int(side.get("rating")),
+        rating_diff=_int(side.get("ratingDiff")),
+        title=_str(user.get("title")),
+        ai_level=_int(side.get("aiLevel")),
+        provisional=side.get("provisional") is True,
+    )
+
+
+def _termination(status: str | None, winner: Winner | None) -> Termination:
+    if status is None:
+        return Termination.UNKNOWN
+    termination = _TERMINATIONS.get(status, Termination.UNKNOWN)
+    # Out of time against a lone king (or similar) is a draw: no winner.
+    if termination is Termination.TIMEOUT and winner is None:
+        return Termination.TIMEOUT_VS_INSUFFICIENT
+    return termination
+
+
+def _result(termination: Termination, winner: Winner | None) -> Result:
+    if winner is Winner.WHITE:
+        return Result.WHITE_WINS
+    if winner is Winner.BLACK:
+        return Result.BLACK_WINS
+    return Result.DRAW if termination in _DRAWN else Result.UNKNOWN
+
+
+def _time_control(raw: Mapping[str, Any]) -> TimeControl | None:
+    clock = _dict(raw.get("clock"))
+    initial = _int(clock.get("initial"))
+    if initial is not None:
+        return TimeControl(initial_s=initial, increment_s=_int(clock.get("increment")) or 0)
+    days = _int(raw.get("daysPerTurn"))
+    if days is not None:
+        return TimeControl(days_per_move=days)
+    return None
+
+
+def _opening(raw: object) -> Opening | None:
+    opening = _dict(raw)
+    if not opening:
+        return None
+    return Opening(
+        eco=_str(opening.get("eco")), name=_str(opening.get("name")), ply=_int(opening.get("ply"))
+    )
+
+
+def _align(values: Sequence[_T | None], length: int) -> tuple[_T | None, ...]:
+    """`values` cut or padded with None to one per move."""
+    head = tuple(values[:length])
+    return head + (None,) * (length - len(head))
+
+
+def _clocks(raw: object, plies: int) -> tuple[int | None, ...] | None:
+    if not isinstance(raw, list):
+        return None
+    return _align([_int(c) for c in raw], plies)
+
+
+def _evals(raw: object, plies: int) -> tuple[Eval | None, ...] | None:
+    if not isinstance(raw, list):
+        return None
+    evals: list[Eval | None] = []
+    for entry in raw:
+        item = _dict(entry)
+        cp, mate = _int(item.get("eval")), _int(item.get("mate"))
+        evals.append(Eval(cp=cp, mate=mate) if cp is not None or mate is not None else None)
+    return _align(evals, plies)
+
+
+def parse_game(
+    raw: LichessGameJson | Mapping[str, Any], text: str, *, moves_requested: bool = True
+) -> Game:
+    """One exported Lichess game (JSON) as a `Game`; `text` is kept as `Game.raw`.
+
+    `moves_requested=False` marks a metadata-only export (`moves=false`): `moves` is then
+    None rather than (). Raises `MalformedRecord` when the record has no usable id.
+    """
+    record = cast(Mapping[str, Any], raw)
+    if not isinstance(record, Mapping):
+        raise MalformedRecord("a Lichess game must be a JSON object")
+    game_id = _str(record.get("id"))
+    if game_id is None:
+        raise MalformedRecord("a Lichess game without an id")
+    players = _dict(record.get("players"))
+    winner_raw = record.get("winner")
+    winner = Winner(winner_raw) if winner_raw in ("white", "black") else None
+    termination = _termination(_status_name(record.get("status")), winner)
+
+    moves: tuple[str, ...] | None = None
+    clocks: tuple[int | None, ...] | None = None
+    evals: tuple[Eval | None, ...] | None = None
+    if moves_requested:
+        text_moves = record.get("moves")
+        moves = tuple(text_moves.split()) if isinstance(text_moves, str) else ()
+        clocks = _clocks(record.get("clocks"), len(moves))
+        evals = _evals(record.get("analysis"), len(moves))
+
+    rated = record.get("rated")
+    return Game(
+        platform=Platform.LICHESS,
+        platform_game_id=game_id,
+        white=_player(players.get("white")),
+        black=_player(players.get("black")),
+        result=_result(termination, winner),
+        termination=termination,
+        winner=winner,
+        variant=_str(record.get("variant")) or "standard",
+        speed=_str(record.get("speed")),
+        time_control=_time_control(record),
+        rated=rated if isinstance(rated, bool) else None,
+        start_time=ms_to_datetime(record.get("createdAt")),
+        end_time=ms_to_datetime(record.get("lastMoveAt")),
+        opening=_opening(record.get("opening")),
+        moves=moves,
+        clocks=clocks,
+        evals=evals,
+        initial_fen=_str(record.get("initialFen")),
+        url=GAME_URL.format(id=game_id),
+        raw=text,
+    )
+
+
+def parse_profile(raw: LichessUserJson | Mapping[str, Any]) -> LichessProfile:
+    """A user's public data (`GET /api/user/{username}`) as a `LichessProfile`."""
+    record = cast(Mapping[str, Any], raw)
+    user_id = _str(record.get("id"))
+    if user_id is None:
+        raise MalformedRecord("a Lichess user without an id")
+    count = _dict(record.get("count"))
+    return LichessProfile(
+        id=user_id,
+        username=_str(record.get("username")) or user_id,
+        count_all=_int(count.get("all")),
+        count_rated=_int(count.get("rated")),
+        title=_str(record.get("title")),
+        created_at=ms_to_datetime(record.get("createdAt")),
+        seen_at=ms_to_datetime(record.get("seenAt")),
+        disabled=record.get("disabled") is True,
+        tos_violation=record.get("tosViolation") is True,
+        url=_str(record.get("url")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One decoded NDJSON line: a game or an error, with what resuming needs."""
+
+    item: GameOrError
+    game_id: str | None
+    created_ms: int | None
+
+
+def decode_line(line: bytes, position: str, *, moves_requested: bool = True) -> _Line:
+    """One NDJSON line → `Game`, or `RecordError` for a line that cannot be read."""
+    try:
+        text = line.decode()
+        raw = orjson.loads(line)
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
+        shown = line[:200].decode(errors="replace")
+        return _Line(RecordError(item=position, message=f"not JSON: {exc}", raw=shown), None, None)
+    game_id = _str(raw.get("id")) if isinstance(raw, dict) else None
+    try:
+        game = parse_game(raw, text, moves_requested=moves_requested)
+    except (MalformedRecord, TypeError, ValueError, AttributeError) as exc:
+        message = exc.message if isinstance(exc, MalformedRecord) else f"unreadable game: {exc!r}"
+        return _Line(
+            RecordError(item=game_id or position, message=message, raw=text), game_id, None
+        )
+    return _Line(game, game_id, _int(raw.get("createdAt")))
+
+
+# -- thin I/O ------------------------------------------------------------------------------
+
+
+class LichessSource:
+    """Games and profiles from Lichess, through the host's gate."""
+
+    def __init__(self, gate: UpstreamGate, base_url: str, token: str | None = None) -> None:
+        self._gate = gate
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+
+    async def profile(self, username: str, wait: Waiter | None = None) -> LichessProfile:
+        """The user's public data; `AccountNotFound` if there is no such user."""
+        request = build_profile_request(self._base_url, username, token=self._token)
+        response = await self._gate.send(request, wait=wait)
+        try:
+            return parse_profile(orjson.loads(response.content))
+        except (orjson.JSONDecodeError, AttributeError) as exc:
+            raise MalformedRecord(f"{self._gate.name} sent an unreadable profile") from exc
+
+    async def iter_games(
+        self,
+        username: str,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        max: int | None = None,
+        perf_type: str | Iterable[str] | None = None,
+        rated: bool | None = None,
+        moves: bool = True,
+        clocks: bool = True,
+        evals: bool = True,
+        opening: bool = True,
+        ongoing: bool = True,
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[GameOrError, None]:
+        """The user's games, oldest first, as they stream in.
+
+        If the connection breaks (reset, stall, a cut last line) the export is asked for
+        again from `since` = createdAt of the last game yielded, and games already yielded
+        are skipped, so each game comes out once. The stream holds the host's gate while
+        it is open: iterate it to the end or close it (`contextlib.aclosing`).
+        """
+        since = since_ms
+        last_created: int | None = None
+        # Games yielded with createdAt == last_created: a resumed export repeats them.
+        at_last: set[str] = set()
+        errors_seen: set[bytes] = set()
+        yielded = 0
+        breaks = 0
+        while max is None or yielded < max:
+            request = build_games_request(
+                self._base_url,
+                username,
+                since_ms=since,
+                until_ms=until_ms,
+                max=None if max is None else max - yielded + len(at_last),
+                perf_type=perf_type,
+                rated=rated,
+                moves=moves,
+                clocks=clocks,
+                evals=evals,
+                opening=opening,
+                ongoing=ongoing,
+                token=self._token,
+            )
+            try:
+                async with aclosing(self._lines(request, wait)) as lines:
+                    async for number, line in lines:
+                        decoded = decode_line(line, f"line {number}", moves_requested=moves)
+                        item = decoded.item
+                        if isinstance(item, RecordError):
+                            # A resumed export may send the same broken line again.
+                            if line not in errors_seen:
+                                errors_seen.add(line)
+                                yield item
+                            continue
+                        if item.platform_game_id in at_last:
+                            continue
+                        created = decoded.created_ms
+                        if created is not None and created != last_created:
+                            last_created, at_last = created, set()
+                        at_last.add(item.platform_game_id)
+                        yielded += 1
+                        yield item
+                        if max is not None and yielded >= max:
+                            return
+                return
+            except StreamBroken as exc:
+                breaks += 1
+                if breaks >= self._gate.policy.attempts:
+                    raise SourceUnavailable(
+                        f"{exc.message}; gave up after {breaks} broken streams"
+                    ) from exc
+                if last_created is not None:
+                    since = last_created
+                await self._gate.backoff(breaks, reason=exc.message, wait=wait)
+
+    async def export_by_ids(
+        self,
+        ids: Iterable[str],
+        *,
+        moves: bool = True,
+        clocks: bool = True,
+        evals: bool = True,
+        opening: bool = True,
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[GameOrError, None]:
+        """Games by id, in requests of at most 300 ids; an id Lichess does not return
+        comes out as a `RecordError` with that id."""
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), IDS_PER_REQUEST):
+            chunk = unique[start : start + IDS_PER_REQUEST]
+            pending = dict.fromkeys(chunk)
+            breaks = 0
+            while pending:
+                request = build_ids_request(
+                    self._base_url,
+                    list(pending),
+                    moves=moves,
+                    clocks=clocks,
+                    evals=evals,
+                    opening=opening,
+                    token=self._token,
+                )
+                try:
+                    async with aclosing(self._lines(request, wait)) as lines:
+                        async for number, line in lines:
+                            decoded = decode_line(line, f"line {number}", moves_requested=moves)
+                            if decoded.game_id is not None:
+                                if decoded.game_id not in pending:
+                                    continue  # already yielded before a break
+                                del pending[decoded.game_id]
+                            yield decoded.item
+                    break
+                except StreamBroken as exc:
+                    breaks += 1
+                    if breaks >= self._gate.policy.attempts:
+                        raise SourceUnavailable(
+                            f"{exc.message}; gave up after {breaks} broken streams"
+                        ) from exc
+                    await self._gate.backoff(breaks, reason=exc.message, wait=wait)
+            for missing in pending:
+                yield RecordError(
+                    item=missing, message=f"{self._gate.name} did not return this game"
+                )
+
+    async def _lines(
+        self, request: httpx.Request, wait: Waiter | None
+    ) -> AsyncGenerator[tuple[int, bytes], None]:
+        """Complete NDJSON lines of one response, numbered from 1, as bytes arrive."""
+        decoder = NdjsonDecoder()
+        number = 0
+        async with self._gate.stream(request, wait=wait) as response:
+            async for chunk in response.aiter_bytes():
+                for line in decoder.feed(chunk):
+                    number += 1
+                    yield number, line
+        tail = decoder.finish()
+        if tail:
+            # A last line without its newline is fine if it is whole; a cut one means the
+            # connection was lost mid-record.
+            try:
+                orjson.loads(tail)
+            except orjson.JSONDecodeError:
+                raise StreamBroken(
+                    f"{self._gate.name}: the stream ended in the middle of a game"
+                ) from None
+            yield number + 1, tail
