@@ -9,6 +9,8 @@ from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
+from gamekeeper.services.accounts import AccountService
+from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
 from gamekeeper.storage.sql_store import SqlStore
@@ -45,6 +47,8 @@ class Services:
     registry: JobRegistry
     jobs: JobManager
     executor: LocalExecutor
+    users: UserService
+    accounts: AccountService
     _started: bool = field(default=False, init=False)
 
     async def start(self, *, sweep: bool = True) -> None:
@@ -65,7 +69,15 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
     jobs = JobManager(store, registry, config=engine_config(settings))
     executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
     jobs.attach(executor)
-    return Services(settings=settings, store=store, registry=registry, jobs=jobs, executor=executor)
+    return Services(
+        settings=settings,
+        store=store,
+        registry=registry,
+        jobs=jobs,
+        executor=executor,
+        users=UserService(store),
+        accounts=AccountService(store),
+    )
 
 
 async def upgrade_database(services: Services) -> None:

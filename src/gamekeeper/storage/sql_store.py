@@ -89,6 +89,10 @@ class SqlStore:
         # Our own threads, so closing can wait for statements a cancelled task left running.
         self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gamekeeper-db")
 
+    def describe(self) -> str:
+        """The database URL without its password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name

@@ -1,0 +1,78 @@
+"""`gamekeeper`: the command line. Parses arguments, calls one service, prints."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from rich.console import Console
+
+from gamekeeper import __version__
+from gamekeeper.cli import accounts, db, jobs
+from gamekeeper.errors import (
+    Conflict,
+    GamekeeperError,
+    InvalidInput,
+    JobCancelled,
+    NotFound,
+    RateLimited,
+)
+
+#: Exit codes, by error class (the first match in this order wins).
+EXIT_CODES: list[tuple[type[GamekeeperError], int]] = [
+    (InvalidInput, 2),
+    (Conflict, 3),
+    (NotFound, 4),
+    (RateLimited, 5),
+    (JobCancelled, 130),
+    (GamekeeperError, 1),
+]
+
+Handler = Callable[[argparse.Namespace, Console], Coroutine[Any, Any, int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gamekeeper", description="Keep your chess games at home."
+    )
+    parser.add_argument("--version", action="version", version=f"gamekeeper {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (db, accounts, jobs):
+        module.add_parser(commands)
+    return parser
+
+
+def exit_code_for(error: GamekeeperError) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(error, cls):
+            return code
+    return 1
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    console = Console()
+    errors = Console(stderr=True)
+    handler: Handler = args.handler
+    try:
+        return asyncio.run(handler(args, console))
+    except GamekeeperError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,63 @@
+"""Accounts: which player's games a user keeps, from which site."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from gamekeeper.domain.accounts import Account, parse_account_ref, validate_username
+from gamekeeper.domain.games import Platform
+from gamekeeper.errors import AccountNotFound, InvalidInput
+from gamekeeper.storage.base import AccountStore
+
+
+class AccountService:
+    """Adds, finds and removes accounts, one owner's at a time (admins see all)."""
+
+    def __init__(self, store: AccountStore) -> None:
+        self.store = store
+
+    async def add(self, owner: str, platform: Platform | str, username: str) -> Account:
+        """Add an account (or return it if the owner already has it)."""
+        try:
+            platform = Platform(platform)
+        except ValueError:
+            raise InvalidInput(f"unknown platform {platform!r}; use lichess or chesscom") from None
+        if platform is Platform.PGN:
+            raise InvalidInput("pgn has no accounts; use lichess or chesscom")
+        return await self.store.add_account(owner, platform, validate_username(username))
+
+    async def add_ref(self, owner: str, ref: str) -> Account:
+        """Add `lichess:USER` or `chesscom:USER`."""
+        platform, username = parse_account_ref(ref)
+        return await self.add(owner, platform, username)
+
+    async def get(self, account_id: int, *, owner: str | None = None) -> Account:
+        """An account; another owner's is not found (unless `owner` is None: admin)."""
+        account = await self.store.get_account(account_id)
+        if account is None or (owner is not None and account.owner != owner):
+            raise AccountNotFound(f"no account {account_id}")
+        return account
+
+    async def find_ref(self, owner: str, ref: str) -> Account:
+        platform, username = parse_account_ref(ref)
+        account = await self.store.find_account(owner, platform, username)
+        if account is None:
+            raise AccountNotFound(f"no account {ref} (add it with: gamekeeper accounts add {ref})")
+        return account
+
+    async def list(self, owner: str | None = None) -> list[Account]:
+        return await self.store.list_accounts(owner)
+
+    async def remove(self, account_id: int, *, owner: str | None = None) -> None:
+        account = await self.get(account_id, owner=owner)
+        await self.store.remove_account(account.id)
+
+    async def set_auto_sync(
+        self, account_id: int, minutes: int | None, *, owner: str | None = None
+    ) -> Account:
+        if minutes is not None and minutes < 5:
+            raise InvalidInput("auto-sync runs at most every 5 minutes")
+        account = await self.get(account_id, owner=owner)
+        updated = dataclasses.replace(account, auto_sync_minutes=minutes)
+        await self.store.update_account(updated)
+        return updated
