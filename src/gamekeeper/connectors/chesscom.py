@@ -1,0 +1,506 @@
+"""Chess.com: the monthly game archives of the Published-Data API, and the profile.
+
+Pure core: the `build_*_request` functions, `parse_game` (one archive game → `Game`),
+`parse_time_control` and `month_of`. Thin I/O: `ChessComSource`, which lists the
+archive months and fetches each month from a cursor month on, oldest first, with
+`If-None-Match` so an unchanged month costs a 304.
+
+Results come as one code per player (`win` / `checkmated`, `agreed` / `agreed`, ...);
+they are mapped onto the one `Termination` model every source shares.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, TypedDict, cast
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
+import orjson
+
+from gamekeeper.connectors.base import GameOrError, RecordError, Waiter
+from gamekeeper.connectors.http import UpstreamGate
+from gamekeeper.connectors.pgn import parse_movetext
+from gamekeeper.domain.games import (
+    Game,
+    Opening,
+    Platform,
+    Player,
+    Result,
+    Termination,
+    TimeControl,
+    Winner,
+)
+from gamekeeper.errors import MalformedRecord, SourceGone, SourceUnavailable
+
+STANDARD_FEN: Final = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
+
+# -- raw payloads (PubAPI "Player Games" and "Player Profile") --------------------------
+
+ChessComPlayerJson = TypedDict(
+    "ChessComPlayerJson",
+    {"username": str, "rating": int, "result": str, "@id": str, "uuid": str},
+    total=False,
+)
+
+
+class ChessComGameJson(TypedDict, total=False):
+    url: str
+    pgn: str
+    fen: str
+    time_control: str
+    time_class: str
+    rules: str
+    rated: bool
+    start_time: int
+    end_time: int
+    #: Finished games carry player objects; games in progress carry profile URLs.
+    white: ChessComPlayerJson | str
+    black: ChessComPlayerJson | str
+    uuid: str
+    accuracies: dict[str, float]
+    eco: str
+    tournament: str
+    match: str
+
+
+class ChessComArchivesJson(TypedDict, total=False):
+    archives: list[str]
+
+
+class ChessComMonthJson(TypedDict, total=False):
+    games: list[ChessComGameJson]
+
+
+ChessComProfileJson = TypedDict(
+    "ChessComProfileJson",
+    {
+        "@id": str,
+        "url": str,
+        "username": str,
+        "player_id": int,
+        "title": str,
+        "status": str,
+        "name": str,
+        "country": str,
+        "joined": int,
+        "last_online": int,
+        "followers": int,
+    },
+    total=False,
+)
+
+
+# -- domain values of this site ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChessComProfile:
+    """The parts of a Chess.com profile a sync needs."""
+
+    #: The non-changing Chess.com id: a renamed account keeps it.
+    player_id: int | None
+    username: str
+    url: str | None = None
+    name: str | None = None
+    title: str | None = None
+    #: closed, closed:fair_play_violations, basic, premium, mod, staff.
+    status: str | None = None
+    country: str | None = None
+    joined: datetime | None = None
+    last_online: datetime | None = None
+
+
+#: ok: games sent; not_modified: 304, nothing new since `etag`; gone: 410, never ask again.
+MonthStatus = Literal["ok", "not_modified", "gone"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonthArchive:
+    """One monthly archive as fetched."""
+
+    #: "YYYY/MM".
+    month: str
+    status: MonthStatus
+    #: The ETag to send next time (the one we sent, for a 304).
+    etag: str | None = None
+    last_modified: str | None = None
+    games: tuple[GameOrError, ...] = ()
+    #: How many game records the month holds (games + errors).
+    total: int = 0
+
+
+# -- pure core: requests ----------------------------------------------------------------
+
+_ACCEPT: Final = {"Accept": "application/json"}
+
+
+def _player_url(base_url: str, username: str) -> str:
+    return f"{base_url.rstrip('/')}/pub/player/{quote(username.lower(), safe='')}"
+
+
+def build_profile_request(base_url: str, username: str) -> httpx.Request:
+    """`GET /pub/player/{username}`."""
+    return httpx.Request("GET", _player_url(base_url, username), headers=_ACCEPT)
+
+
+def build_archives_request(base_url: str, username: str) -> httpx.Request:
+    """`GET /pub/player/{username}/games/archives`."""
+    return httpx.Request(
+        "GET", f"{_player_url(base_url, username)}/games/archives", headers=_ACCEPT
+    )
+
+
+def build_month_request(
+    base_url: str, username: str, month: str, *, etag: str | None = None
+) -> httpx.Request:
+    """`GET /pub/player/{username}/games/{YYYY}/{MM}`, conditional on `etag` if given."""
+    _check_month(month)
+    headers = dict(_ACCEPT)
+    if etag:
+        headers["If-None-Match"] = etag
+    return httpx.Request("GET", f"{_player_url(base_url, username)}/games/{month}", headers=headers)
+
+
+_MONTH_RE: Final = re.compile(r"^(\d{4})/(0[1-9]|1[0-2])$")
+_ARCHIVE_URL_RE: Final = re.compile(r"/games/(\d{4})/(\d{2})/?$")
+
+
+def _check_month(month: str) -> None:
+    if not _MONTH_RE.match(month):
+        raise ValueError(f"a month is written YYYY/MM, not {month!r}")
+
+
+def month_of(archive_url: str) -> str | None:
+    """ "YYYY/MM" from an archive URL (`.../games/2009/10`), None if it is not one."""
+    match = _ARCHIVE_URL_RE.search(archive_url)
+    return f"{match[1]}/{match[2]}" if match else None
+
+
+# -- pure core: parsing -----------------------------------------------------------------
+
+#: The loser's code says how a decisive game ended.
+_LOSSES: Final[Mapping[str, Termination]] = {
+    "checkmated": Termination.MATE,
+    "resigned": Termination.RESIGN,
+    "timeout": Termination.TIMEOUT,
+    "abandoned": Termination.ABANDONED,
+    "kingofthehill": Termination.VARIANT_END,
+    "threecheck": Termination.VARIANT_END,
+    "bughousepartnerlose": Termination.VARIANT_END,
+    "lose": Termination.UNKNOWN,
+}
+_DRAWS: Final[Mapping[str, Termination]] = {
+    "agreed": Termination.DRAW,
+    "repetition": Termination.REPETITION,
+    "stalemate": Termination.STALEMATE,
+    "insufficient": Termination.INSUFFICIENT,
+    "50move": Termination.FIFTY_MOVES,
+    "timevsinsufficient": Termination.TIMEOUT_VS_INSUFFICIENT,
+}
+_VARIANTS: Final[Mapping[str, str]] = {
+    "chess": "standard",
+    "chess960": "chess960",
+    "kingofthehill": "kingOfTheHill",
+    "threecheck": "threeCheck",
+    "crazyhouse": "crazyhouse",
+    "bughouse": "bughouse",
+}
+#: Chess.com `time_class` → the shared speed names (Lichess's).
+_SPEEDS: Final[Mapping[str, str]] = {"daily": "correspondence"}
+_PGN_RESULTS: Final[Mapping[str, Result]] = {r.value: r for r in Result}
+_TAG_RE: Final = re.compile(r'^\[([A-Za-z0-9_]+)\s+"((?:[^"\\]|\\.)*)"\]\s*$', re.MULTILINE)
+_GAME_ID_RE: Final = re.compile(r"/(\d+)/?(?:[?#].*)?$")
+_TIME_CONTROL_RE: Final = re.compile(r"^(\d+)(?:\+(\d+))?$")
+_DAILY_RE: Final = re.compile(r"^1/(\d+)$")
+
+
+def parse_time_control(text: str | None) -> TimeControl | None:
+    """`180+2` → 180 s + 2 s; `60` → 60 s; daily `1/86400` → one day per move."""
+    if not text:
+        return None
+    text = text.strip()
+    daily = _DAILY_RE.match(text)
+    if daily:
+        seconds = int(daily[1])
+        return TimeControl(days_per_move=max(1, seconds // 86400))
+    live = _TIME_CONTROL_RE.match(text)
+    if live:
+        return TimeControl(initial_s=int(live[1]), increment_s=int(live[2] or 0))
+    return None
+
+
+def split_pgn(pgn: str) -> tuple[dict[str, str], str]:
+    """The tag pairs and the movetext of one game's PGN."""
+    head, _, movetext = pgn.partition("\n\n")
+    if not head.lstrip().startswith("["):
+        return {}, pgn
+    tags = {name: value.replace('\\"', '"') for name, value in _TAG_RE.findall(head)}
+    return tags, movetext
+
+
+def platform_game_id(raw: Mapping[str, Any]) -> str | None:
+    """`uuid`, else the number at the end of `url`."""
+    uuid = raw.get("uuid")
+    if isinstance(uuid, str) and uuid:
+        return uuid
+    url = raw.get("url")
+    if isinstance(url, str):
+        match = _GAME_ID_RE.search(url)
+        if match:
+            return match[1]
+    return None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _timestamp(value: object) -> datetime | None:
+    seconds = _int(value)
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _player(raw: object) -> tuple[Player, str | None]:
+    """The player and their result code."""
+    if isinstance(raw, str):
+        # A profile URL, as in games still in progress.
+        name = unquote(urlsplit(raw).path.rstrip("/").rsplit("/", 1)[-1]) or None
+        return Player(name=name, id=name.lower() if name else None), None
+    side = cast(dict[str, Any], raw) if isinstance(raw, dict) else {}
+    name = _str(side.get("username"))
+    return (
+        Player(name=name, id=name.lower() if name else None, rating=_int(side.get("rating"))),
+        _str(side.get("result")),
+    )
+
+
+def _outcome(
+    white: str | None, black: str | None, pgn_result: str | None
+) -> tuple[Result, Termination, Winner | None]:
+    if white == "win":
+        return Result.WHITE_WINS, _LOSSES.get(black or "", Termination.UNKNOWN), Winner.WHITE
+    if black == "win":
+        return Result.BLACK_WINS, _LOSSES.get(white or "", Termination.UNKNOWN), Winner.BLACK
+    draw = _DRAWS.get(white or "") or _DRAWS.get(black or "")
+    if draw is not None:
+        return Result.DRAW, draw, None
+    result = _PGN_RESULTS.get(pgn_result or "", Result.UNKNOWN)
+    winner = {Result.WHITE_WINS: Winner.WHITE, Result.BLACK_WINS: Winner.BLACK}.get(result)
+    return result, Termination.UNKNOWN, winner
+
+
+def _opening(tags: Mapping[str, str], eco_url: str | None) -> Opening | None:
+    eco = tags.get("ECO")
+    url = tags.get("ECOUrl") or eco_url
+    name = None
+    if url:
+        slug = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+        name = slug.replace("-", " ") or None
+    if eco is None and name is None:
+        return None
+    return Opening(eco=eco, name=name)
+
+
+def _pgn_start(tags: Mapping[str, str]) -> datetime | None:
+    day = tags.get("UTCDate") or tags.get("Date")
+    time = tags.get("UTCTime") or tags.get("StartTime")
+    if not day or not time:
+        return None
+    try:
+        return datetime.strptime(f"{day} {time}", "%Y.%m.%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
+    """One game of a monthly archive as a `Game`; `text` is kept as `Game.raw`.
+
+    Raises `MalformedRecord` when the game has neither `uuid` nor a game URL.
+    """
+    record = cast(Mapping[str, Any], raw)
+    if not isinstance(record, Mapping):
+        raise MalformedRecord("a Chess.com game must be a JSON object")
+    game_id = platform_game_id(record)
+    if game_id is None:
+        raise MalformedRecord("a Chess.com game without uuid or url")
+    white, white_result = _player(record.get("white"))
+    black, black_result = _player(record.get("black"))
+
+    pgn = _str(record.get("pgn"))
+    tags: dict[str, str] = {}
+    moves = clocks = evals = None
+    movetext_result = None
+    if pgn is not None:
+        tags, movetext = split_pgn(pgn)
+        parsed = parse_movetext(movetext)
+        moves, clocks, evals = parsed.moves, parsed.clocks, parsed.evals
+        movetext_result = parsed.result
+    result, termination, winner = _outcome(
+        white_result, black_result, tags.get("Result") or movetext_result
+    )
+
+    rules = _str(record.get("rules")) or "chess"
+    variant = _VARIANTS.get(rules, rules)
+    initial_fen = tags.get("FEN")
+    if initial_fen == STANDARD_FEN:
+        initial_fen = None
+    if variant == "standard" and initial_fen is not None:
+        variant = "fromPosition"
+    time_class = _str(record.get("time_class"))
+    rated = record.get("rated")
+    return Game(
+        platform=Platform.CHESSCOM,
+        platform_game_id=game_id,
+        white=white,
+        black=black,
+        result=result,
+        termination=termination,
+        winner=winner,
+        variant=variant,
+        speed=_SPEEDS.get(time_class, time_class) if time_class else None,
+        time_control=parse_time_control(_str(record.get("time_control"))),
+        rated=rated if isinstance(rated, bool) else None,
+        start_time=_timestamp(record.get("start_time")) or _pgn_start(tags),
+        end_time=_timestamp(record.get("end_time")),
+        opening=_opening(tags, _str(record.get("eco"))),
+        moves=moves,
+        clocks=clocks,
+        evals=evals,
+        initial_fen=initial_fen,
+        url=_str(record.get("url")),
+        raw=text,
+    )
+
+
+def parse_profile(raw: ChessComProfileJson | Mapping[str, Any]) -> ChessComProfile:
+    """A player profile (`GET /pub/player/{username}`)."""
+    record = cast(Mapping[str, Any], raw)
+    username = _str(record.get("username"))
+    if username is None:
+        raise MalformedRecord("a Chess.com profile without a username")
+    return ChessComProfile(
+        player_id=_int(record.get("player_id")),
+        username=username,
+        url=_str(record.get("url")),
+        name=_str(record.get("name")),
+        title=_str(record.get("title")),
+        status=_str(record.get("status")),
+        country=_str(record.get("country")),
+        joined=_timestamp(record.get("joined")),
+        last_online=_timestamp(record.get("last_online")),
+    )
+
+
+def parse_month(month: str, body: bytes) -> tuple[tuple[GameOrError, ...], int]:
+    """A monthly archive's games; a game that cannot be read becomes a `RecordError`."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedRecord(f"the archive of {month} is not JSON: {exc}") from exc
+    records = document.get("games") if isinstance(document, dict) else None
+    if not isinstance(records, list):
+        raise MalformedRecord(f"the archive of {month} has no games list")
+    items: list[GameOrError] = []
+    for index, record in enumerate(records):
+        text = orjson.dumps(record).decode()
+        where = f"{month} #{index + 1}"
+        try:
+            items.append(parse_game(record, text))
+        except (MalformedRecord, TypeError, ValueError, AttributeError) as exc:
+            message = exc.message if isinstance(exc, MalformedRecord) else repr(exc)
+            item = (record.get("url") if isinstance(record, dict) else None) or where
+            items.append(RecordError(item=str(item), message=message, raw=text))
+    return tuple(items), len(records)
+
+
+# -- thin I/O -----------------------------------------------------------------------------
+
+
+class ChessComSource:
+    """Profiles and monthly archives from Chess.com, through the host's gate."""
+
+    def __init__(self, gate: UpstreamGate, base_url: str) -> None:
+        self._gate = gate
+        self._base_url = base_url.rstrip("/")
+
+    async def profile(self, username: str, wait: Waiter | None = None) -> ChessComProfile:
+        """The player's profile; `AccountNotFound` if there is no such player."""
+        response = await self._gate.send(build_profile_request(self._base_url, username), wait=wait)
+        try:
+            return parse_profile(orjson.loads(response.content))
+        except (orjson.JSONDecodeError, AttributeError) as exc:
+            raise MalformedRecord(f"{self._gate.name} sent an unreadable profile") from exc
+
+    async def archives(self, username: str, wait: Waiter | None = None) -> list[str]:
+        """The months with games, as "YYYY/MM", oldest first."""
+        response = await self._gate.send(
+            build_archives_request(self._base_url, username), wait=wait
+        )
+        try:
+            urls = cast(ChessComArchivesJson, orjson.loads(response.content)).get("archives")
+        except (orjson.JSONDecodeError, AttributeError) as exc:
+            raise MalformedRecord(f"{self._gate.name} sent an unreadable archive list") from exc
+        if not isinstance(urls, list):
+            raise MalformedRecord(f"{self._gate.name} sent an archive list without archives")
+        months = {month for url in urls if isinstance(url, str) and (month := month_of(url))}
+        return sorted(months)
+
+    async def fetch_month(
+        self, username: str, month: str, *, etag: str | None = None, wait: Waiter | None = None
+    ) -> MonthArchive:
+        """One month; a 304 (unchanged since `etag`) and a 410 (gone) are statuses."""
+        request = build_month_request(self._base_url, username, month, etag=etag)
+        try:
+            response = await self._gate.send(request, wait=wait)
+        except SourceGone:
+            return MonthArchive(month=month, status="gone")
+        if response.status_code == 304:
+            return MonthArchive(
+                month=month,
+                status="not_modified",
+                etag=response.headers.get("ETag") or etag,
+                last_modified=response.headers.get("Last-Modified"),
+            )
+        try:
+            games, total = parse_month(month, response.content)
+        except MalformedRecord as exc:
+            # A garbled archive is most likely a passing fault: fail now, retry later,
+            # rather than record the month as seen.
+            raise SourceUnavailable(f"{self._gate.name}: {exc.message}") from exc
+        return MonthArchive(
+            month=month,
+            status="ok",
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            games=games,
+            total=total,
+        )
+
+    async def iter_months(
+        self,
+        username: str,
+        *,
+        from_month: str | None = None,
+        etags: Mapping[str, str] | None = None,
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[MonthArchive, None]:
+        """The months from `from_month` (inclusive) on, oldest first.
+
+        Months before `from_month` are never requested. `etags` maps "YYYY/MM" to the
+        ETag stored with that month; such a month is asked for conditionally.
+        """
+        if from_month is not None:
+            _check_month(from_month)
+        known = etags or {}
+        for month in await self.archives(username, wait=wait):
+            if from_month is not None and month < from_month:
+                continue
+            yield await self.fetch_month(username, month, etag=known.get(month), wait=wait)
