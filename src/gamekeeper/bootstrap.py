@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from gamekeeper.connectors.chesscom import ChessComSource
+from gamekeeper.connectors.http import Upstreams
+from gamekeeper.connectors.lichess import LichessSource
 from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
 from gamekeeper.jobs.registry import JobRegistry
@@ -14,6 +17,8 @@ from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
 from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.sync.deps import SyncDeps
+from gamekeeper.sync.kinds import register_sync_kinds
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -33,9 +38,16 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-def default_registry() -> JobRegistry:
-    """Every job kind gamekeeper ships."""
-    return JobRegistry()
+def default_registry(store: SqlStore, upstreams: Upstreams, settings: Settings) -> JobRegistry:
+    """Every job kind gamekeeper ships, wired to this process's services."""
+    registry = JobRegistry()
+    deps = SyncDeps(
+        store=store,
+        lichess=LichessSource(upstreams.lichess, settings.lichess_url, settings.lichess_token),
+        chesscom=ChessComSource(upstreams.chesscom, settings.chesscom_url),
+    )
+    register_sync_kinds(registry, deps)
+    return registry
 
 
 @dataclass(kw_only=True)
@@ -49,6 +61,7 @@ class Services:
     executor: LocalExecutor
     users: UserService
     accounts: AccountService
+    upstreams: Upstreams
     _started: bool = field(default=False, init=False)
 
     async def start(self, *, sweep: bool = True) -> None:
@@ -59,13 +72,15 @@ class Services:
     async def aclose(self) -> None:
         if self._started:
             await self.jobs.stop()
+        await self.upstreams.aclose()
         await self.store.aclose()
 
 
 def build_services(settings: Settings, *, registry: JobRegistry | None = None) -> Services:
     """Services for `settings` (no I/O until `start`)."""
     store = SqlStore(settings.database_url)
-    registry = registry or default_registry()
+    upstreams = Upstreams(settings)
+    registry = registry or default_registry(store, upstreams, settings)
     jobs = JobManager(store, registry, config=engine_config(settings))
     executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
     jobs.attach(executor)
@@ -77,6 +92,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         executor=executor,
         users=UserService(store),
         accounts=AccountService(store),
+        upstreams=upstreams,
     )
 
 

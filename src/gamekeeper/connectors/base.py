@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from gamekeeper.domain.games import Game
 
@@ -26,3 +27,79 @@ class RecordError:
 
 #: What a game stream yields: games, and records that failed to parse (the stream goes on).
 GameOrError = Game | RecordError
+
+
+# -- what the sync layer asks of each site (structural: the sources satisfy these) ------
+
+
+class LichessUser(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def count_all(self) -> int | None:
+        """Every game the user played, as the site counts them."""
+        ...
+
+
+class LichessGames(Protocol):
+    """The Lichess calls a sync makes."""
+
+    async def profile(self, username: str, wait: Waiter | None = None) -> LichessUser: ...
+
+    def iter_games(
+        self,
+        username: str,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        max: int | None = None,
+        moves: bool = True,
+        clocks: bool = True,
+        evals: bool = True,
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[GameOrError, None]: ...
+
+    def export_by_ids(
+        self,
+        ids: Iterable[str],
+        *,
+        moves: bool = True,
+        clocks: bool = True,
+        evals: bool = True,
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[GameOrError, None]: ...
+
+
+class MonthStatus(Protocol):
+    """One monthly archive as fetched: new content, unchanged (304), or gone (410)."""
+
+    @property
+    def month(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def etag(self) -> str | None: ...
+
+    @property
+    def games(self) -> Sequence[GameOrError]: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+class ChessComGames(Protocol):
+    """The Chess.com calls a sync makes."""
+
+    async def archives(self, username: str, wait: Waiter | None = None) -> list[str]: ...
+
+    def iter_months(
+        self,
+        username: str,
+        *,
+        from_month: str | None,
+        etags: Mapping[str, str],
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[MonthStatus, None]: ...

@@ -189,6 +189,8 @@ class Job:
     scheduled: bool = False
     #: Grows with every change; the SSE event id, so a client can tell new from old.
     version: int = 0
+    #: `host:pid` of the process running it.
+    worker: str | None = None
     created_at: datetime
     started_at: datetime | None = None
     updated_at: datetime | None = None

@@ -134,7 +134,9 @@ class JobContext:
         """Declare the job's phases, all pending."""
         self._change(phases=tuple(Phase(name=n) for n in names))
 
-    async def start_phase(self, name: str, *, total: int | None = None) -> None:
+    async def start_phase(
+        self, name: str, *, total: int | None = None, note: str | None = None
+    ) -> None:
         """Finish the running phase (if any) and start `name`."""
         now = self._clock.now()
         phases = [
@@ -143,7 +145,9 @@ class JobContext:
             else p
             for p in self._job.phases
         ]
-        started = Phase(name=name, status=PhaseStatus.RUNNING, total=total, started_at=now)
+        started = Phase(
+            name=name, status=PhaseStatus.RUNNING, total=total, started_at=now, note=note
+        )
         phases = _put_phase(phases, started)
         self._rate.reset()
         self._change(phase=name, phases=tuple(phases), progress=Progress(total=total))
@@ -236,6 +240,13 @@ class JobContext:
             await asyncio.wait_for(self._cancel.wait(), timeout=delay)
         self.raise_if_cancelled()
         await self._set_status(JobStatus.RUNNING, wait=None)
+
+    async def sleep(self, seconds: float) -> None:
+        """Pause politely (still `running`); a cancel ends the pause at once, raising."""
+        self.raise_if_cancelled()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._cancel.wait(), timeout=seconds)
+        self.raise_if_cancelled()
 
     # -- used by the runner and the manager -----------------------------------
 

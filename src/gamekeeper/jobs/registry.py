@@ -27,6 +27,8 @@ class JobKind:
     family: str
     #: Whether the kind needs an account (then `account_id` is one of its parameters).
     needs_account: bool
+    #: Checks parameter values beyond their types; raises `InvalidInput`.
+    validate: Callable[[Mapping[str, Any]], None] | None = None
 
     def bind(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
         """Check `parameters` against the function's signature; `InvalidInput` if they don't fit."""
@@ -39,6 +41,8 @@ class JobKind:
         for name, value in parameters.items():
             if not _fits(value, hints.get(name, Any)):
                 raise InvalidInput(f"invalid parameter {name}={value!r} for {self.name}")
+        if self.validate is not None:
+            self.validate(parameters)
         return dict(parameters)
 
 
@@ -66,18 +70,27 @@ class JobRegistry:
         self._kinds: dict[str, JobKind] = {}
 
     def register(
-        self, name: str | None = None, *, family: str | None = None
+        self,
+        name: str | None = None,
+        *,
+        family: str | None = None,
+        validate: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> Callable[[JobFunction], JobFunction]:
         """Decorator: `@registry.register("sync_games", family="sync")`."""
 
         def decorate(fn: JobFunction) -> JobFunction:
-            self.add(fn, name=name, family=family)
+            self.add(fn, name=name, family=family, validate=validate)
             return fn
 
         return decorate
 
     def add(
-        self, fn: JobFunction, *, name: str | None = None, family: str | None = None
+        self,
+        fn: JobFunction,
+        *,
+        name: str | None = None,
+        family: str | None = None,
+        validate: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> JobKind:
         kind_name = (name or fn.__name__).lower()
         kind = JobKind(
@@ -85,6 +98,7 @@ class JobRegistry:
             fn=fn,
             family=family or kind_name,
             needs_account="account_id" in inspect.signature(fn).parameters,
+            validate=validate,
         )
         self._kinds[kind_name] = kind
         return kind

@@ -72,6 +72,8 @@ class Tx(JobTx, Protocol):
 
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None: ...
 
+    def games_missing_moves(self, platform: Platform, player_id: str, limit: int) -> list[str]: ...
+
 
 class JobStore(Protocol):
     """The job engine's view of storage."""
@@ -104,7 +106,9 @@ class JobStore(Protocol):
         """Cancel a job that no worker has claimed; False if one has."""
         ...
 
-    async def stale_jobs(self, *, heartbeat_before: datetime) -> list[Job]: ...
+    async def running_jobs(self) -> list[Job]:
+        """Jobs a worker holds (running or waiting), for the sweeper."""
+        ...
 
     async def requeue_job(self, job: Job, *, now: datetime) -> bool: ...
 
@@ -149,6 +153,12 @@ class UserStore(Protocol):
 
 class GameStore(Protocol):
     """Stored games."""
+
+    async def games_missing_moves(
+        self, platform: Platform, player_id: str, limit: int
+    ) -> list[str]: ...
+
+    async def count_player_games(self, platform: Platform, player_id: str) -> int: ...
 
     async def count_games(self, **filters: Any) -> int: ...
 

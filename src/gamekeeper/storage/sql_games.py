@@ -172,3 +172,28 @@ def set_cursor(conn: sa.Connection, account_id: int, stream: str, value: Any) ->
             "updated_at": datetime.now(UTC),
         },
     )
+
+
+def _of_player(platform: Platform, player_id: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        games.c.platform == platform.value,
+        sa.or_(games.c.white_id == player_id, games.c.black_id == player_id),
+    )
+
+
+def games_missing_moves(
+    conn: sa.Connection, platform: Platform, player_id: str, limit: int
+) -> list[str]:
+    """Ids of a player's games without moves: newest `start_time` first, NULLs last, then id."""
+    stmt = (
+        sa.select(games.c.platform_game_id)
+        .where(_of_player(platform, player_id), games.c.moves.is_(None))
+        .order_by(games.c.start_time.desc().nulls_last(), games.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def count_player_games(conn: sa.Connection, platform: Platform, player_id: str) -> int:
+    stmt = sa.select(sa.func.count()).select_from(games).where(_of_player(platform, player_id))
+    return int(conn.execute(stmt).scalar_one())

@@ -138,6 +138,7 @@ def row_to_job(row: sa.RowMapping) -> Job:
         cancel_requested=row["cancel_requested"],
         scheduled=row["scheduled"],
         version=row["version"],
+        worker=row["worker"],
         created_at=row["created_at"],
         started_at=row["started_at"],
         updated_at=row["updated_at"],
@@ -245,10 +246,10 @@ def cancel_queued(conn: sa.Connection, job_id: str, *, now: datetime) -> bool:
     return conn.execute(stmt).rowcount == 1
 
 
-def stale_jobs(conn: sa.Connection, *, heartbeat_before: datetime) -> list[Job]:
+def running_jobs(conn: sa.Connection) -> list[Job]:
+    """Jobs a worker holds (running or waiting)."""
     stmt = jobs.select().where(
-        jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.WAITING.value]),
-        sa.or_(jobs.c.heartbeat_at.is_(None), jobs.c.heartbeat_at < heartbeat_before),
+        jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.WAITING.value])
     )
     return [row_to_job(r) for r in conn.execute(stmt).mappings()]
 

@@ -59,6 +59,9 @@ class SqlTx:
     def get_cursor(self, account_id: int, stream: str) -> Any:
         return sql_games.get_cursor(self.conn, account_id, stream)
 
+    def games_missing_moves(self, platform: Platform, player_id: str, limit: int) -> list[str]:
+        return sql_games.games_missing_moves(self.conn, platform, player_id, limit)
+
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None:
         sql_games.set_cursor(self.conn, account_id, stream, value)
 
@@ -159,8 +162,8 @@ class SqlStore:
     async def cancel_queued(self, job_id: str, *, now: datetime) -> bool:
         return await self.write(lambda tx: sql_jobs.cancel_queued(tx.conn, job_id, now=now))
 
-    async def stale_jobs(self, *, heartbeat_before: datetime) -> list[Job]:
-        return await self.read(lambda c: sql_jobs.stale_jobs(c, heartbeat_before=heartbeat_before))
+    async def running_jobs(self) -> list[Job]:
+        return await self.read(sql_jobs.running_jobs)
 
     async def requeue_job(self, job: Job, *, now: datetime) -> bool:
         return await self.write(lambda tx: sql_jobs.requeue_job(tx.conn, job, now=now))
@@ -219,6 +222,16 @@ class SqlStore:
 
     async def upsert_games(self, batch: Sequence[Game], *, job_id: str | None) -> UpsertResult:
         return await self.write(lambda tx: tx.upsert_games(batch, job_id=job_id))
+
+    async def games_missing_moves(
+        self, platform: Platform, player_id: str, limit: int
+    ) -> list[str]:
+        return await self.read(
+            lambda c: sql_games.games_missing_moves(c, platform, player_id, limit)
+        )
+
+    async def count_player_games(self, platform: Platform, player_id: str) -> int:
+        return await self.read(lambda c: sql_games.count_player_games(c, platform, player_id))
 
     async def count_games(self, **filters: Any) -> int:
         def work(conn: sa.Connection) -> int:

@@ -1,0 +1,108 @@
+"""`gamekeeper sync PLATFORM:USER`: run a sync in the foreground with live progress."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+
+from gamekeeper.bootstrap import Services
+from gamekeeper.cli.follow import follow_job, summary_lines
+from gamekeeper.cli.services import cli_user, open_services
+from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.jobs import Job, JobStatus
+from gamekeeper.errors import Conflict, InvalidInput
+from gamekeeper.sync.kinds import parse_since
+
+#: Exit code of a job that ended `failed` (0 completed, 130 cancelled).
+FAILED_EXIT = 1
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "sync", help="bring an account's games in (adds the account if needed)"
+    )
+    parser.add_argument("account", metavar="PLATFORM:USER", help="e.g. lichess:alice")
+    parser.add_argument("--since", help="only games from this date on (YYYY-MM-DD)")
+    parser.add_argument("--max", type=int, help="at most this many games")
+    parser.add_argument(
+        "--two-stage",
+        action="store_true",
+        help="games without moves first (fast), then their moves (Lichess)",
+    )
+    parser.add_argument(
+        "--moves-limit",
+        type=int,
+        default=1_000_000,
+        help="with --two-stage: how many games get their moves now (newest first)",
+    )
+    parser.add_argument(
+        "--delay-ms", type=int, default=0, help="with --two-stage: pause between move requests"
+    )
+    parser.set_defaults(handler=sync_command)
+
+
+async def sync_command(args: argparse.Namespace, console: Console) -> int:
+    parse_since(args.since)
+    if args.max is not None and args.max < 1:
+        raise InvalidInput("--max must be at least 1")
+    async with open_services() as services:
+        user = await cli_user(services)
+        account = await services.accounts.add_ref(user.name, args.account)
+        # Sweeping first hands back a job a killed `gamekeeper sync` left behind.
+        await services.start()
+        params: dict[str, Any] = {"account_id": account.id}
+        if args.since:
+            params["since"] = args.since
+        if args.max:
+            params["max"] = args.max
+        stages = [("sync_metadata" if args.two_stage else "sync_games", params)]
+        if args.two_stage:
+            stages.append(
+                (
+                    "sync_moves",
+                    {
+                        "account_id": account.id,
+                        "limit": args.moves_limit,
+                        "delay_ms": args.delay_ms,
+                    },
+                )
+            )
+        for job_type, parameters in stages:
+            job = await start_or_resume(services, user.name, account, job_type, parameters, console)
+            final, interrupted = await follow_job(services, job, console)
+            for line in summary_lines(final):
+                console.print(line, highlight=False)
+            if final.status is JobStatus.CANCELLED or interrupted:
+                return 130
+            if final.status is not JobStatus.COMPLETED:
+                return FAILED_EXIT
+    return 0
+
+
+async def start_or_resume(
+    services: Services,
+    owner: str,
+    account: Account,
+    job_type: str,
+    parameters: dict[str, Any],
+    console: Console,
+) -> Job:
+    """Create the job; or, if this account's active job was left by a stopped process and
+    now runs here again, follow that one instead."""
+    try:
+        return await services.jobs.create(job_type, owner=owner, parameters=parameters)
+    except Conflict as conflict:
+        if conflict.active_job_id not in services.jobs.runner.contexts:
+            raise Conflict(
+                f"{account.label} already has an active job: {conflict.message}; "
+                f"follow it with: gamekeeper jobs show {conflict.active_job_id}",
+                active_job_id=conflict.active_job_id,
+            ) from None
+        job = await services.jobs.get(conflict.active_job_id)
+        console.print(
+            f"resuming {job.job_type} {job.id}, left by a stopped process, from its checkpoint",
+            highlight=False,
+        )
+        return job

@@ -1,0 +1,25 @@
+"""What the sync job kinds need, handed to them by bootstrap (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from gamekeeper.connectors.base import ChessComGames, LichessGames
+from gamekeeper.storage.base import AccountStore, GameStore
+
+#: Games committed per checkpoint: big enough to amortise a transaction, small enough
+#: that a crash re-fetches little.
+BATCH_SIZE = 500
+
+
+class SyncStore(AccountStore, GameStore, Protocol):
+    """Storage as the sync kinds see it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncDeps:
+    store: SyncStore
+    lichess: LichessGames
+    chesscom: ChessComGames
+    batch_size: int = BATCH_SIZE
