@@ -104,6 +104,20 @@ class TimeControl:
     increment_s: int | None = None
     days_per_move: int | None = None
 
+    @classmethod
+    def parse(cls, text: str | None) -> TimeControl | None:
+        """`180+2`, `600`, `1/86400` (daily) or `-`/empty (none); None if unreadable."""
+        if not text or text.strip() in ("-", "?"):
+            return None
+        text = text.strip()
+        try:
+            if text.startswith("1/"):
+                return cls(days_per_move=max(1, int(text[2:]) // 86400))
+            initial, _, increment = text.partition("+")
+            return cls(initial_s=int(initial), increment_s=int(increment or 0))
+        except ValueError:
+            return None
+
     def __str__(self) -> str:
         if self.days_per_move is not None:
             return f"1/{self.days_per_move * 86400}"

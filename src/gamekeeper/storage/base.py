@@ -45,6 +45,48 @@ class UpsertResult:
     skipped_existing: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GameQuery:
+    """Filters for listing games, newest first."""
+
+    #: Only games one of these (platform, player id) played; None: every game.
+    players: tuple[tuple[Platform, str], ...] | None = None
+    platform: Platform | None = None
+    speed: str | None = None
+    #: PGN result: 1-0, 0-1, 1/2-1/2, *.
+    result: str | None = None
+    #: win, loss or draw from the point of view of `players`.
+    outcome: str | None = None
+    #: white or black: the colour `players` had.
+    color: str | None = None
+    #: ECO code prefix (B, B07) or words of the opening name.
+    opening: str | None = None
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+    rated: bool | None = None
+    has_moves: bool | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredGame:
+    """A game as stored: its row id and sync history around the domain value."""
+
+    id: int
+    game: Game
+    first_job_id: str | None
+    last_job_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GamePage:
+    items: tuple[StoredGame, ...]
+    next_cursor: str | None
+
+
 class JobTx(Protocol):
     """Job statements inside one transaction."""
 
@@ -153,6 +195,14 @@ class UserStore(Protocol):
 
 class GameStore(Protocol):
     """Stored games."""
+
+    async def list_games(self, query: GameQuery) -> GamePage: ...
+
+    async def get_game(self, game_id: int) -> StoredGame | None: ...
+
+    async def count_matching_games(self, query: GameQuery) -> int: ...
+
+    async def job_owners(self, job_ids: Iterable[str]) -> dict[str, str]: ...
 
     async def games_missing_moves(
         self, platform: Platform, player_id: str, limit: int

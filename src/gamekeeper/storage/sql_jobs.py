@@ -335,3 +335,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created_at), str(job_id)
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
+
+
+def job_owners(conn: sa.Connection, job_ids: list[str]) -> dict[str, str]:
+    if not job_ids:
+        return {}
+    stmt = sa.select(jobs.c.id, jobs.c.owner).where(jobs.c.id.in_(job_ids))
+    return {str(row[0]): str(row[1]) for row in conn.execute(stmt)}

@@ -22,7 +22,14 @@ from gamekeeper.domain.jobs import Job
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import GamekeeperError, StorageError
 from gamekeeper.storage import sql_accounts, sql_games, sql_jobs
-from gamekeeper.storage.base import JobPage, JobQuery, UpsertResult
+from gamekeeper.storage.base import (
+    GamePage,
+    GameQuery,
+    JobPage,
+    JobQuery,
+    StoredGame,
+    UpsertResult,
+)
 from gamekeeper.storage.engine import READ_ONLY, create_engine, lock_for_job_creation
 from gamekeeper.storage.schema import games
 
@@ -162,6 +169,10 @@ class SqlStore:
     async def cancel_queued(self, job_id: str, *, now: datetime) -> bool:
         return await self.write(lambda tx: sql_jobs.cancel_queued(tx.conn, job_id, now=now))
 
+    async def job_owners(self, job_ids: Iterable[str]) -> dict[str, str]:
+        ids = sorted(set(job_ids))
+        return await self.read(lambda c: sql_jobs.job_owners(c, ids))
+
     async def running_jobs(self) -> list[Job]:
         return await self.read(sql_jobs.running_jobs)
 
@@ -232,6 +243,15 @@ class SqlStore:
 
     async def count_player_games(self, platform: Platform, player_id: str) -> int:
         return await self.read(lambda c: sql_games.count_player_games(c, platform, player_id))
+
+    async def list_games(self, query: GameQuery) -> GamePage:
+        return await self.read(lambda c: sql_games.list_games(c, query))
+
+    async def count_matching_games(self, query: GameQuery) -> int:
+        return await self.read(lambda c: sql_games.count_games(c, query))
+
+    async def get_game(self, game_id: int) -> StoredGame | None:
+        return await self.read(lambda c: sql_games.get_game(c, game_id))
 
     async def count_games(self, **filters: Any) -> int:
         def work(conn: sa.Connection) -> int:
