@@ -13,6 +13,7 @@ from gamekeeper.jobs.executors.local import LocalExecutor
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
+from gamekeeper.services.games import GameService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
@@ -61,6 +62,7 @@ class Services:
     executor: LocalExecutor
     users: UserService
     accounts: AccountService
+    games: GameService
     upstreams: Upstreams
     _started: bool = field(default=False, init=False)
 
@@ -92,6 +94,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         executor=executor,
         users=UserService(store),
         accounts=AccountService(store),
+        games=GameService(store),
         upstreams=upstreams,
     )
 

@@ -342,3 +342,10 @@ def job_owners(conn: sa.Connection, job_ids: list[str]) -> dict[str, str]:
         return {}
     stmt = sa.select(jobs.c.id, jobs.c.owner).where(jobs.c.id.in_(job_ids))
     return {str(row[0]): str(row[1]) for row in conn.execute(stmt)}
+
+
+def job_counts(conn: sa.Connection) -> dict[str, int]:
+    stmt = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
+    counts = {s.value: 0 for s in JobStatus}
+    counts.update({str(row[0]): int(row[1]) for row in conn.execute(stmt)})
+    return counts

@@ -169,6 +169,13 @@ class SqlStore:
     async def cancel_queued(self, job_id: str, *, now: datetime) -> bool:
         return await self.write(lambda tx: sql_jobs.cancel_queued(tx.conn, job_id, now=now))
 
+    async def job_counts(self) -> dict[str, int]:
+        """Jobs by status (every status present, zero if none)."""
+        return await self.read(sql_jobs.job_counts)
+
+    async def ping(self) -> None:
+        await self.read(lambda c: c.execute(sa.text("SELECT 1")))
+
     async def job_owners(self, job_ids: Iterable[str]) -> dict[str, str]:
         ids = sorted(set(job_ids))
         return await self.read(lambda c: sql_jobs.job_owners(c, ids))

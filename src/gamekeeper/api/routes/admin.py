@@ -1,0 +1,73 @@
+"""Admin: every user's jobs, users and tokens, and the stuck-job sweep."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from gamekeeper.api.deps import AdminUser, ServicesDep
+from gamekeeper.api.errors import ERROR_RESPONSES
+from gamekeeper.api.routes.jobs import parse_statuses
+from gamekeeper.api.schemas import JobPageOut, SweepOut, TokenOut, UserCreate, UserOut
+from gamekeeper.api.views import jobs_out
+from gamekeeper.domain.users import Role
+from gamekeeper.storage.base import JobQuery
+
+router = APIRouter(prefix="/api/admin", tags=["admin"], responses=ERROR_RESPONSES)
+
+
+@router.get("/jobs", response_model=JobPageOut)
+async def all_jobs(
+    admin: AdminUser,
+    services: ServicesDep,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    job_type: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JobPageOut:
+    """Every user's jobs, newest first."""
+    query = JobQuery(
+        owner=owner,
+        statuses=parse_statuses(status),
+        job_type=job_type.strip().lower() if job_type else None,
+        cursor=cursor,
+        limit=limit,
+    )
+    page = await services.jobs.list(query)
+    return JobPageOut(items=await jobs_out(services, page.items), next_cursor=page.next_cursor)
+
+
+@router.post("/sweep", response_model=SweepOut)
+async def sweep(admin: AdminUser, services: ServicesDep) -> SweepOut:
+    """Re-queue (or fail, after their attempts) jobs whose worker stopped beating."""
+    report = await services.jobs.sweep()
+    return SweepOut(
+        requeued=list(report.requeued),
+        failed=list(report.failed),
+        resubmitted=list(report.resubmitted),
+    )
+
+
+@router.get("/users", response_model=list[UserOut])
+async def users(admin: AdminUser, services: ServicesDep) -> list[UserOut]:
+    return [UserOut.of(u) for u in await services.users.list_users()]
+
+
+@router.post("/users", status_code=201, response_model=TokenOut)
+async def add_user(body: UserCreate, admin: AdminUser, services: ServicesDep) -> TokenOut:
+    """Create a user and their first token (shown once)."""
+    user = await services.users.add_user(body.name, role=Role(body.role))
+    return TokenOut(user=UserOut.of(user), token=await services.users.issue_token(user))
+
+
+@router.post("/users/{name}/tokens", status_code=201, response_model=TokenOut)
+async def add_token(
+    name: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")],
+    admin: AdminUser,
+    services: ServicesDep,
+) -> TokenOut:
+    """Another token for a user (shown once)."""
+    user = await services.users.get_user(name)
+    return TokenOut(user=UserOut.of(user), token=await services.users.issue_token(user))

@@ -1,0 +1,188 @@
+"""Jobs: create, list, read, cancel, and follow them live (server-sent events)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
+from gamekeeper.api.errors import ERROR_RESPONSES
+from gamekeeper.api.schemas import ErrorBody, IdleOut, JobCreate, JobOut, JobPageOut
+from gamekeeper.api.views import job_out, jobs_out
+from gamekeeper.domain.jobs import ACTIVE_STATUSES, Job, JobStatus
+from gamekeeper.domain.users import User
+from gamekeeper.errors import InvalidInput
+from gamekeeper.storage.base import JobQuery
+
+router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
+
+CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Another job is active for this account"},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many jobs created lately",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
+}
+
+
+def parse_statuses(status: list[str] | None) -> frozenset[JobStatus] | None:
+    if not status:
+        return None
+    try:
+        return frozenset(JobStatus(s.strip().lower()) for s in status)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown status in {status}; use {', '.join(s.value for s in JobStatus)}"
+        ) from None
+
+
+async def create_job_for(
+    services: ServicesDep, user: User, job_type: str, parameters: dict[str, Any]
+) -> Job:
+    """Create a job for `user`; an account given as platform + username is added first."""
+    params = dict(parameters)
+    if "platform" in params or "username" in params:
+        platform, username = params.pop("platform", None), params.pop("username", None)
+        if not isinstance(platform, str) or not isinstance(username, str):
+            raise InvalidInput("give both platform and username (or account_id)")
+        params["account_id"] = (await services.accounts.add(user.name, platform, username)).id
+    if "account_id" in params:
+        account_id = params["account_id"]
+        if not isinstance(account_id, int) or isinstance(account_id, bool):
+            raise InvalidInput("account_id must be an integer")
+        await services.accounts.get(account_id, owner=owner_filter(user))
+    return await services.jobs.create(job_type, owner=user.name, parameters=params)
+
+
+@router.post("/jobs", status_code=202, response_model=JobOut, responses=CREATE_RESPONSES)
+async def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> JobOut:
+    """Queue a job. For syncs, `parameters` holds `account_id`, or `platform` and
+    `username` (the account is added if needed)."""
+    job = await create_job_for(services, user, body.job_type, body.parameters)
+    return await job_out(services, job)
+
+
+@router.get("/jobs", response_model=JobPageOut)
+async def list_jobs(
+    user: CurrentUser,
+    services: ServicesDep,
+    status: Annotated[list[str] | None, Query()] = None,
+    job_type: Annotated[str | None, Query(max_length=40)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JobPageOut:
+    """Your jobs, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    query = JobQuery(
+        owner=user.name,
+        statuses=parse_statuses(status),
+        job_type=job_type.strip().lower() if job_type else None,
+        account_id=account_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    page = await services.jobs.list(query)
+    return JobPageOut(items=await jobs_out(services, page.items), next_cursor=page.next_cursor)
+
+
+async def visible_job(job_id: str, user: CurrentUser, services: ServicesDep) -> Job:
+    """The job, if the user may see it (admins see all); else 404."""
+    return await services.jobs.get(job_id, owner=owner_filter(user))
+
+
+VisibleJob = Annotated[Job, Depends(visible_job)]
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+async def get_job(job: VisibleJob, services: ServicesDep) -> JobOut:
+    return await job_out(services, job)
+
+
+@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=JobOut)
+async def cancel_job(job: VisibleJob, services: ServicesDep) -> JobOut:
+    """Ask the job to stop: at once if queued, at its next boundary if running."""
+    return await job_out(services, await services.jobs.cancel(job.id))
+
+
+def _last_version(value: str | None) -> int:
+    try:
+        return int(value) if value else -1
+    except ValueError:
+        return -1
+
+
+@router.get("/jobs/{job_id}/events", response_class=EventSourceResponse)
+async def job_events(
+    job: VisibleJob,
+    services: ServicesDep,
+    last_event_id: Annotated[str | None, Header(max_length=40)] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The job now (`job` events, id = its version), every change, then an `end` event.
+
+    Reconnect with `Last-Event-ID` to skip what you saw: every event is a full snapshot,
+    so the first one after a reconnect carries everything you missed.
+    """
+    seen = _last_version(last_event_id)
+    async for snapshot in services.jobs.watch(job.id):
+        if snapshot.version > seen:
+            seen = snapshot.version
+            payload = await job_out(services, snapshot)
+            yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=str(seen))
+    yield ServerSentEvent(data={"status": "end"}, event="end")
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def all_events(
+    request: Request, user: CurrentUser, services: ServicesDep
+) -> AsyncIterator[ServerSentEvent]:
+    """Every change to your jobs (all jobs for an admin): active ones first, then changes."""
+    owner = owner_filter(user)
+    versions: dict[str, int] = {}
+    with services.jobs.hub.subscribe() as changes:
+        active = await services.jobs.list(
+            JobQuery(owner=owner, statuses=ACTIVE_STATUSES, limit=200)
+        )
+        for job in active.items:
+            versions[job.id] = job.version
+            payload = await job_out(services, job)
+            yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=job.id)
+        while True:
+            changed: Job | None = None
+            with contextlib.suppress(TimeoutError):
+                changed = await asyncio.wait_for(
+                    changes.get(), timeout=services.settings.watch_poll_interval_s * 5
+                )
+            if changed is None:
+                # Jobs run by other processes: look at their rows now and then.
+                polled = await services.jobs.list(
+                    JobQuery(owner=owner, statuses=ACTIVE_STATUSES, limit=200)
+                )
+                candidates = list(polled.items)
+            elif owner is None or changed.owner == owner:
+                candidates = [changed]
+            else:
+                continue
+            for candidate in candidates:
+                if candidate.version > versions.get(candidate.id, -1):
+                    versions[candidate.id] = candidate.version
+                    payload = await job_out(services, candidate)
+                    yield ServerSentEvent(
+                        data=payload.model_dump(mode="json"), event="job", id=candidate.id
+                    )
+
+
+@router.get("/sync/status", response_model=JobOut | IdleOut)
+async def sync_status(user: CurrentUser, services: ServicesDep) -> JobOut | IdleOut:
+    """Your active sync, else your last one, else `{"status": "idle"}`."""
+    for statuses in (ACTIVE_STATUSES, None):
+        page = await services.jobs.list(JobQuery(owner=user.name, statuses=statuses, limit=50))
+        syncs = [j for j in page.items if j.family == "sync"]
+        if syncs:
+            return await job_out(services, syncs[0])
+    return IdleOut()
