@@ -1,0 +1,59 @@
+"""`gamekeeper serve`: the API, the dashboard and the job executor in one process."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+
+from gamekeeper.api.app import create_app
+from gamekeeper.bootstrap import Services
+from gamekeeper.cli.services import open_services
+from gamekeeper.domain.users import Role
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("serve", help="run the API, dashboard and jobs (127.0.0.1)")
+    add_server_arguments(parser)
+    parser.set_defaults(handler=serve_command)
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to bind (default: GAMEKEEPER_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: GAMEKEEPER_PORT, 8000)")
+
+
+async def first_start_login(services: Services, base_url: str, console: Console) -> None:
+    """On a database without users, create the admin and print a one-time login URL."""
+    if await services.users.list_users():
+        return
+    admin = await services.users.ensure_user(services.settings.user, role=Role.ADMIN)
+    token = await services.users.issue_token(admin, label="first start")
+    console.print(
+        f"created admin user {admin.name!r}. Log in (this link is shown once):\n"
+        f"    {base_url}/login?token={token}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+async def run_server(services: Services, host: str, port: int, console: Console) -> None:
+    """Serve until interrupted; jobs still running are handed back to the queue."""
+    base_url = f"http://{host}:{port}"
+    await first_start_login(services, base_url, console)
+    await services.start()
+    config = uvicorn.Config(
+        create_app(services=services), host=host, port=port, log_level="warning", lifespan="on"
+    )
+    console.print(f"gamekeeper serving on {base_url} (Ctrl-C to stop)", highlight=False)
+    await uvicorn.Server(config).serve()
+
+
+async def serve_command(args: argparse.Namespace, console: Console) -> int:
+    async with open_services() as services:
+        host = args.host or services.settings.host
+        port = args.port or services.settings.port
+        await run_server(services, host, port, console)
+    return 0

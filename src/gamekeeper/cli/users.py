@@ -1,0 +1,55 @@
+"""`gamekeeper users add|token|list`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from gamekeeper.cli.services import open_services
+from gamekeeper.domain.users import Role
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("users", help="gamekeeper's users and their API tokens")
+    sub = parser.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = sub.add_parser("add", help="add a user and print their first token")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true", help="may see and manage everything")
+    add.set_defaults(handler=add_command)
+    token = sub.add_parser("token", help="print a new token for a user")
+    token.add_argument("name")
+    token.set_defaults(handler=token_command)
+    listing = sub.add_parser("list", help="list users")
+    listing.set_defaults(handler=list_command)
+
+
+async def add_command(args: argparse.Namespace, console: Console) -> int:
+    async with open_services() as services:
+        role = Role.ADMIN if args.admin else Role.USER
+        user = await services.users.add_user(args.name, role=role)
+        token = await services.users.issue_token(user, label="cli")
+    console.print(f"user {user.name} ({user.role.value}); token (shown once):", highlight=False)
+    console.print(token, highlight=False, soft_wrap=True)
+    return 0
+
+
+async def token_command(args: argparse.Namespace, console: Console) -> int:
+    async with open_services() as services:
+        user = await services.users.get_user(args.name)
+        token = await services.users.issue_token(user, label="cli")
+    console.print(token, highlight=False, soft_wrap=True)
+    return 0
+
+
+async def list_command(args: argparse.Namespace, console: Console) -> int:
+    async with open_services() as services:
+        users = await services.users.list_users()
+    table = Table("id", "name", "role", "created")
+    for user in users:
+        created = user.created_at.strftime("%Y-%m-%d") if user.created_at else ""
+        table.add_row(str(user.id), user.name, user.role.value, created)
+    console.print(table if users else "no users yet: `gamekeeper serve` creates an admin")
+    return 0
