@@ -21,12 +21,13 @@ hand-edited files.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from gamekeeper.domain.games import Eval
 
-__all__ = ["Movetext", "parse_movetext"]
+__all__ = ["Movetext", "movetext_end", "parse_movetext", "read_game_movetext"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,64 +82,61 @@ _CANONICAL_SAN_RE: Final = re.compile(
     r"(?:[NBRQK]?[a-h]?[1-8]?x?[a-h][1-8](?:=[NBRQK])?|[NBRQK]?@[a-h][1-8]|O-O(?:-O)?|--)[+#]?"
 )
 _NULL_MOVES: Final = frozenset({"--", "Z0", "0000", "@@@@"})
-_CACHE_LIMIT: Final = 200_000
-
-# Sentinels of the whole-word caches below: "this word is not what the shape expects".
-_NOT_A_MOVE: Final = ""
-_NOT_A_CLOCK: Final = -1
-_NOT_AN_EVAL: Final = Eval()
 #: Deletes the characters of move numbers (`12.`, `12...`) and the spaces between them.
 _NUMBER_CHARS: Final = str.maketrans("", "", "0123456789. ")
+#: Move numbers of a game from the initial position: `1.`, `1...`, `2.`, `2...`, ...
+_MOVE_NUMBERS: Final = [f"{ply // 2 + 1}{'...' if ply % 2 else '.'}" for ply in range(1200)]
 
 #: A comment's (clock, eval) pair.
 _Note = tuple[int | None, Eval | None]
 _NO_NOTE: Final[_Note] = (None, None)
+_T = TypeVar("_T")
 
 
-# Exports repeat the same few thousand move words, clock values and comments, so each
-# is parsed once and then found with one dict lookup, often through C-level `map`.
-class _SanCache(dict[str, str]):
-    """A whole word -> its normalised SAN, or `_NOT_A_MOVE` if python-chess would not
-    read exactly one move (plus check marks and `!?` annotations) from it."""
+class _WordTable(Generic[_T]):
+    """The words that may fill one slot of an exported movetext, parsed.
 
-    def __missing__(self, word: str) -> str:
-        match = _MOVE_RE.match(word)
-        if match is None or not _ANNOTATION_RE.fullmatch(word, match.end()):
-            san = _NOT_A_MOVE
-        else:
-            san = _normalise_san(match.group())
-        if len(self) >= _CACHE_LIMIT:
+    Exports repeat the same few thousand moves, clock readings and evaluations, so a
+    word is parsed once and then found by C-level `map` over a plain dict.
+    """
+
+    __slots__ = ("_known", "_limit", "_parse")
+
+    def __init__(self, parse: Callable[[str], _T | None], limit: int = 200_000) -> None:
+        self._known: dict[str, _T] = {}
+        self._parse = parse
+        self._limit = limit
+
+    def lookup(self, words: list[str]) -> tuple[_T, ...] | None:
+        """The values of `words`, or None if one of them does not fit the slot."""
+        values = tuple(map(self._known.get, words))
+        if None in values:
+            if not self._learn(words):
+                return None
+            values = tuple(map(self._known.get, words))
+        return values  # type: ignore[return-value]  # no None left: all were learnt
+
+    def _learn(self, words: list[str]) -> bool:
+        if len(self._known) > self._limit:
+            self._known.clear()
+        for word in words:
+            if word not in self._known:
+                value = self._parse(word)
+                if value is None:
+                    return False
+                self._known[word] = value
+        return True
+
+
+class _TokenSans(dict[str, str]):
+    """Move token (as the tokeniser cuts it) -> SAN."""
+
+    def __missing__(self, token: str) -> str:
+        san = _normalise_san(token)
+        if len(self) >= 200_000:
             self.clear()
-        self[word] = san
+        self[token] = san
         return san
-
-
-class _ClockCache(dict[str, int]):
-    """A clock word (`0:03:00]`) -> centiseconds, or `_NOT_A_CLOCK`."""
-
-    def __init__(self, suffix: str) -> None:
-        super().__init__()
-        self._pattern = re.compile(_CLOCK + re.escape(suffix))
-
-    def __missing__(self, word: str) -> int:
-        match = self._pattern.fullmatch(word)
-        centis = _NOT_A_CLOCK if match is None else _centiseconds(*match.groups())
-        if len(self) >= _CACHE_LIMIT:
-            self.clear()
-        self[word] = centis
-        return centis
-
-
-class _EvalCache(dict[str, Eval | None]):
-    """An eval word (`0.17`, `#-3`; `-` for none) -> `Eval`, or `_NOT_AN_EVAL`."""
-
-    def __missing__(self, word: str) -> Eval | None:
-        match = _EVAL_FULL_RE.fullmatch(word)
-        evaluation = _NOT_AN_EVAL if match is None else _eval(*match.groups())
-        if len(self) >= _CACHE_LIMIT:
-            self.clear()
-        self[word] = evaluation
-        return evaluation
 
 
 class _NoteCache(dict[str, _Note]):
@@ -146,7 +144,7 @@ class _NoteCache(dict[str, _Note]):
 
     def __missing__(self, comment: str) -> _Note:
         note = _parse_note(comment)
-        if len(self) >= _CACHE_LIMIT:
+        if len(self) >= 200_000:
             self.clear()
         # Long comments are rarely repeated: don't let them fill the cache.
         if len(comment) <= 200:
@@ -154,16 +152,53 @@ class _NoteCache(dict[str, _Note]):
         return note
 
 
-_EVAL_FULL_RE: Final = re.compile(_EVAL)
-_SAN_CACHE: Final = _SanCache()
-#: Lichess dumps: `{ [%clk 0:03:00] }`, split on whitespace.
-_SPACED_CLOCKS: Final = _ClockCache("]")
-#: Chess.com: `{[%clk 0:02:59.9]}`.
-_TIGHT_CLOCKS: Final = _ClockCache("]}")
-#: Lichess dumps with evals, after `_flatten_evals`.
-_BARE_CLOCKS: Final = _ClockCache("")
-_EVAL_CACHE: Final = _EvalCache({"-": None})
+class _EvalTable(_WordTable[Eval]):
+    """A `_WordTable` of evaluations."""
+
+    __slots__ = ()
+
+    def lookup(self, words: list[str]) -> tuple[Eval, ...] | None:
+        known = self._known
+        # Not `None in values`: comparing an `Eval` with None runs its Python `__eq__`.
+        if not all(map(known.__contains__, words)) and not self._learn(words):
+            return None
+        return tuple(map(known.__getitem__, words))
+
+
+def _move_word(word: str) -> str | None:
+    """The SAN of a word from which python-chess reads exactly one move (with check
+    marks and `!?` annotations), else None."""
+    match = _MOVE_RE.match(word)
+    if match is None or not _ANNOTATION_RE.fullmatch(word, match.end()):
+        return None
+    return _normalise_san(match.group())
+
+
+def _clock_word(suffix: str) -> Callable[[str], int | None]:
+    pattern = re.compile(_CLOCK + re.escape(suffix))
+
+    def parse(word: str) -> int | None:
+        match = pattern.fullmatch(word)
+        return None if match is None else _centiseconds(*match.groups())
+
+    return parse
+
+
+def _eval_word(word: str) -> Eval | None:
+    match = _EVAL_WORD_RE.fullmatch(word)
+    return None if match is None else _eval(*match.groups())
+
+
+_EVAL_WORD_RE: Final = re.compile(_EVAL + r"\]")
+_SANS: Final = _WordTable(_move_word)
+#: Lichess: `{ [%clk 0:03:00] }` split on whitespace gives `0:03:00]`.
+_SPACED_CLOCKS: Final = _WordTable(_clock_word("]"))
+#: Chess.com: `{[%clk 0:02:59.9]}` gives `0:02:59.9]}`.
+_TIGHT_CLOCKS: Final = _WordTable(_clock_word("]}"))
+#: Lichess: `{ [%eval 0.17] [%clk 0:03:00] }` gives `0.17]`.
+_EVALS: Final = _EvalTable(_eval_word)
 _NOTE_CACHE: Final = _NoteCache()
+_TOKEN_SANS: Final = _TokenSans()
 
 
 def _normalise_san(token: str) -> str:
@@ -212,10 +247,50 @@ def parse_movetext(text: str) -> Movetext:
     return _parse_exported(text) or _parse_tokens(text)
 
 
+def read_game_movetext(text: str) -> tuple[Movetext, int]:
+    """The first game's mainline in `text`, and the index where that game's movetext ends.
+
+    A game ends just past its termination marker; whatever follows (another game
+    without tags, text that is no game) is left to the caller. Without a marker the
+    whole text is the game, and its `result` is None.
+    """
+    exported = _parse_exported(text)
+    if exported is not None:
+        return exported, len(text)
+    end = movetext_end(text)
+    if end is None or text[end:].isspace() or end == len(text):
+        return _parse_tokens(text), len(text)
+    return _parse_tokens(text[:end]), end
+
+
+def movetext_end(text: str, start: int = 0) -> int | None:
+    """The index just past the first termination marker from `start` that is outside
+    comments and variations, or None when there is none."""
+    played = [0]
+    for match in _TOKEN_RE.finditer(text, start):
+        token = match.group()
+        first = token[0]
+        if first == "(":
+            if played[-1]:
+                played.append(played[-1] - 1)
+        elif first == ")":
+            if len(played) > 1:
+                played.pop()
+        elif first in "{;%":
+            continue
+        elif token in _RESULTS:
+            if len(played) == 1:
+                return match.end()
+        else:
+            played[-1] += 1
+    return None
+
+
 def _parse_exported(text: str) -> Movetext | None:
     """The shapes sites export, read with whole-string operations; None for other shapes.
 
-    Lichess dumps (`1. e4 { [%clk 0:03:00] } 1... e5 { [%eval 0.2] [%clk 0:03:00] }`),
+    Lichess dumps (`1. e4 { [%clk 0:03:00] } 1... e5 { [%clk 0:03:00] }`, with
+    `[%eval 0.17]` before the clock on every move of analysed games but a final mate),
     Chess.com (`1. e4 {[%clk 0:02:59.9]}`) and plain `1. e4 e5 2. Nf3` movetext split
     into words with a fixed period, so slicing by that period gives the move numbers,
     moves and clocks. Every word is checked against what its slot must hold, so a text
@@ -223,17 +298,17 @@ def _parse_exported(text: str) -> Movetext | None:
     """
     words = text.split()
     result = words.pop() if words and words[-1] in _RESULTS else None
-    if len(words) < 3:
-        return None
-    third = words[2]
-    if third == "{" and len(words) > 3:
-        if words[3] == "[%clk":
-            return _read_periodic(words, 6, {2: "{", 3: "[%clk", 5: "}"}, 4, _SPACED_CLOCKS, result)
-        if words[3] == "[%eval":
-            return _read_evals(text, result)
+    if len(words) < 4:
+        return _read_plain(words, result) if "{" not in text else None
+    third, fourth = words[2], words[3]
+    if third == "{":
+        if fourth == "[%clk":
+            return _read_clocks(words, result)
+        if fourth == "[%eval":
+            return _read_evals(words, result)
         return None
     if third == "{[%clk":
-        return _read_periodic(words, 4, {2: "{[%clk"}, 3, _TIGHT_CLOCKS, result)
+        return _read_tight_clocks(words, result)
     if "{" in text:
         return None
     return _read_plain(words, result)
@@ -241,57 +316,72 @@ def _parse_exported(text: str) -> Movetext | None:
 
 def _numbers_ok(numbers: list[str]) -> bool:
     """Move numbers hold no move: only digits and dots, and no `0000` (a null move)."""
+    if numbers == _MOVE_NUMBERS[: len(numbers)]:
+        return True
     joined = " ".join(numbers)
     return not joined.translate(_NUMBER_CHARS) and "0000" not in joined
 
 
-def _read_periodic(
-    words: list[str],
-    period: int,
-    fixed: dict[int, str],
-    clock_slot: int,
-    clock_cache: _ClockCache,
-    result: str | None,
-) -> Movetext | None:
-    plies, rest = divmod(len(words), period)
-    if rest or not plies:
+def _read_clocks(words: list[str], result: str | None) -> Movetext | None:
+    """`1. e4 { [%clk 0:03:00] } 1... e5 { [%clk 0:03:00] }`: six words a move."""
+    plies, rest = divmod(len(words), 6)
+    if (
+        rest
+        or words[2::6].count("{") != plies
+        or words[3::6].count("[%clk") != plies
+        or words[5::6].count("}") != plies
+        or not _numbers_ok(words[0::6])
+    ):
         return None
-    for slot, word in fixed.items():
-        if words[slot::period].count(word) != plies:
-            return None
-    if not _numbers_ok(words[0::period]):
-        return None
-    sans = tuple(map(_SAN_CACHE.__getitem__, words[1::period]))
-    clocks = tuple(map(clock_cache.__getitem__, words[clock_slot::period]))
-    if _NOT_A_MOVE in sans or _NOT_A_CLOCK in clocks:
+    sans = _SANS.lookup(words[1::6])
+    clocks = _SPACED_CLOCKS.lookup(words[4::6])
+    if sans is None or clocks is None:
         return None
     return Movetext(moves=sans, clocks=clocks, result=result)
 
 
-def _read_evals(text: str, result: str | None) -> Movetext | None:
-    """Lichess dump movetext where some moves also carry `[%eval]` before `[%clk]`."""
-    # Each ply becomes four words, `12. Nf3 0.25 0:02:58`, with `-` for a missing eval.
-    flat = (
-        text.replace(" { [%eval ", " ")
-        .replace("] [%clk ", " ")
-        .replace(" { [%clk ", " - ")
-        .replace("] } ", " ")
-    )
-    words = flat.split()
-    if words and words[-1] == result:
-        words.pop()
+def _read_evals(words: list[str], result: str | None) -> Movetext | None:
+    """`1. e4 { [%eval 0.17] [%clk 0:03:00] }`: eight words a move, but six for a last
+    move without an evaluation (a mate)."""
+    last = None
+    if len(words) % 8 == 6:
+        # The last move ends the game: a clock, no evaluation.
+        last = _read_clocks(words[-6:], None)
+        if last is None:
+            return None
+        words = words[:-6]
+    plies, rest = divmod(len(words), 8)
+    if (
+        rest
+        or words[2::8].count("{") != plies
+        or words[3::8].count("[%eval") != plies
+        or words[5::8].count("[%clk") != plies
+        or words[7::8].count("}") != plies
+        or not _numbers_ok(words[0::8])
+    ):
+        return None
+    sans = _SANS.lookup(words[1::8])
+    evals: tuple[Eval | None, ...] | None = _EVALS.lookup(words[4::8])
+    clocks: tuple[int | None, ...] | None = _SPACED_CLOCKS.lookup(words[6::8])
+    if sans is None or evals is None or clocks is None:
+        return None
+    if last is not None:
+        sans += last.moves
+        clocks += last.clocks or (None,)
+        evals += (None,)
+    return Movetext(moves=sans, clocks=clocks, evals=evals, result=result)
+
+
+def _read_tight_clocks(words: list[str], result: str | None) -> Movetext | None:
+    """`1. e4 {[%clk 0:02:59.9]} 1... e5 {[%clk 0:02:58.2]}`: four words a move."""
     plies, rest = divmod(len(words), 4)
-    # Every clock must come from a comment of its own: no bare `0:01:00` in the text.
-    if rest or not plies or not text.count("{") == text.count("[%clk") == plies:
+    if rest or words[2::4].count("{[%clk") != plies or not _numbers_ok(words[0::4]):
         return None
-    if not _numbers_ok(words[0::4]):
+    sans = _SANS.lookup(words[1::4])
+    clocks = _TIGHT_CLOCKS.lookup(words[3::4])
+    if sans is None or clocks is None:
         return None
-    sans = tuple(map(_SAN_CACHE.__getitem__, words[1::4]))
-    evals = tuple(map(_EVAL_CACHE.__getitem__, words[2::4]))
-    clocks = tuple(map(_BARE_CLOCKS.__getitem__, words[3::4]))
-    if _NOT_A_MOVE in sans or _NOT_A_CLOCK in clocks or _NOT_AN_EVAL in evals:
-        return None
-    return Movetext(moves=sans, clocks=clocks, evals=evals if any(evals) else None, result=result)
+    return Movetext(moves=sans, clocks=clocks, result=result)
 
 
 def _read_plain(words: list[str], result: str | None) -> Movetext | None:
@@ -299,8 +389,8 @@ def _read_plain(words: list[str], result: str | None) -> Movetext | None:
     if not _numbers_ok(words[0::3]):
         return None
     del words[0::3]
-    sans = tuple(map(_SAN_CACHE.__getitem__, words))
-    if _NOT_A_MOVE in sans:
+    sans = _SANS.lookup(words)
+    if sans is None:
         return None
     return Movetext(moves=sans, result=result)
 
@@ -342,7 +432,7 @@ def _parse_tokens(text: str) -> Movetext:
                 moves.append(token)
                 notes.append(None)
 
-    sans = tuple(map(_SAN_CACHE.__getitem__, moves))
+    sans = tuple(map(_TOKEN_SANS.__getitem__, moves))
     if not any(notes):
         return Movetext(moves=sans, result=result)
     parsed = [_NO_NOTE if note is None else _NOTE_CACHE[note] for note in notes]

@@ -1,0 +1,409 @@
+"""Stream PGN files of any size into game records with byte offsets, without a board.
+
+The reader works in three steps, each on big pieces of text so that Python does little
+per character:
+
+1. **Split** (`_segments`): one bytes regex over megabyte chunks finds where games
+   start. A game starts at a tag pair line (`[Name "value"]`) that follows a line that
+   is not one; blank lines are not needed. Such a line starts a game even inside an
+   unclosed comment: that is what lets the game after a game cut off in the middle of
+   a comment survive. Games without tags are told apart by their termination markers
+   (`_read_untagged`); a long run of them is cut where a line ends with a marker and
+   the next starts with `1.`, so memory stays bounded.
+2. **Tags** (`_header`): the tag section, split with string methods when it has the
+   usual shape, else line by line; values are unescaped (`\\"`, `\\\\`).
+3. **Movetext** (`pgn_movetext`): mainline SAN moves, clocks, evals and result.
+
+What the reader cannot make sense of becomes a `PgnError` (a `RecordError`) with its
+byte range, and reading goes on: a game without a termination marker (truncated), a
+malformed tag line, text between games that is no game (binary garbage), a game larger
+than `max_game_bytes`. Legality is not checked here: that is the analysis stage's job.
+
+Offsets are in the decompressed byte stream. Records and errors tile it: each item's
+`end_offset` is where the next one starts, so `iter_pgn(stream, start_offset=end)`
+resumes just after an item. Each game is decoded as UTF-8, or as Latin-1 when it is
+not valid UTF-8 (lossless, and right for most legacy PGN files).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO, Final
+
+from gamekeeper.connectors.base import RecordError
+from gamekeeper.connectors.pgn_movetext import (
+    Movetext,
+    movetext_end,
+    parse_movetext,
+    read_game_movetext,
+)
+
+__all__ = ["DEFAULT_MAX_GAME_BYTES", "PgnError", "PgnRecord", "iter_pgn"]
+
+#: A game bigger than this is reported and skipped: no real game comes close, and the
+#: bound keeps memory flat whatever the file holds.
+DEFAULT_MAX_GAME_BYTES: Final = 16 * 1024 * 1024
+_CHUNK_BYTES: Final = 1024 * 1024
+#: A piece this long without a tag line is cut at its last untagged game start.
+_UNTAGGED_RUN_BYTES: Final = 4 * 1024 * 1024
+#: How much of an unreadable piece of text an error keeps.
+_ERROR_RAW_CHARS: Final = 4096
+_BOM: Final = b"\xef\xbb\xbf"
+#: Longest line kept while skipping an oversized game (a tag line is far shorter).
+_LONGEST_LINE: Final = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PgnRecord:
+    """One game as read from a PGN stream, before it becomes a `Game`."""
+
+    #: Byte offset of the game's first byte in the (decompressed) stream.
+    offset: int
+    #: Byte offset just past the game: where the next item starts, and the resume point.
+    end_offset: int
+    #: Tag pairs in file order, values unescaped; empty for a game without tags.
+    tags: Mapping[str, str]
+    #: The movetext as written.
+    movetext: str
+    #: The parsed mainline of `movetext`.
+    mainline: Movetext
+    #: The whole game text (tags and movetext) as written, without trailing blank lines.
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PgnError(RecordError):
+    """A piece of a PGN stream that is no readable game; `item` is `"offset N"`."""
+
+    offset: int
+    end_offset: int
+
+
+# A game starts at a tag pair line after a line that is neither blank nor a tag pair
+# (with blank lines between).
+_TAG_START: Final = rb'(?:\xef\xbb\xbf)?\[[A-Za-z0-9][A-Za-z0-9_+#=:-]*[ \t]+"'
+_GAME_START_RE: Final = re.compile(
+    rb"\n(?![ \t\r]*\n)(?!%(tag)s)[^\n]*\n(?:[ \t\r]*\n)*(?=%(tag)s)" % {b"tag": _TAG_START}
+)
+# In a long run of games without tags: a `1.` line after a line ending with a result.
+# Searched only then, as it is slower than the tag rule.
+_UNTAGGED_START_RE: Final = re.compile(
+    rb"\n[^\n]*(?:1-0|0-1|1/2-1/2|\*)[ \t\r]*\n(?:[ \t\r]*\n)*(?=1\.)"
+)
+# When skipping an oversized game, the next tag pair line, whatever precedes it.
+_ANY_TAG_LINE_RE: Final = re.compile(rb"\n(?=%s)" % _TAG_START)
+_NON_BLANK_RE: Final = re.compile(rb"[^ \t\r\n]")
+
+_TAG_LINE_RE: Final = re.compile(r'\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)\s+"(.*)"\]\s*')
+_ESCAPE_RE: Final = re.compile(r'\\(["\\])')
+_NON_SPACE_RE: Final = re.compile(r"\S")
+_COMMENT_RE: Final = re.compile(r"\{[^}]*\}|;[^\n]*|(?m:^%[^\n]*)")
+# C0/C1 control characters (but tab, newline, carriage return, form feed) and U+FFFD:
+# text that holds them is binary data, not a game.
+_BINARY_RE: Final = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
+def iter_pgn(
+    stream: BinaryIO,
+    *,
+    start_offset: int = 0,
+    max_game_bytes: int = DEFAULT_MAX_GAME_BYTES,
+    chunk_bytes: int = _CHUNK_BYTES,
+) -> Iterator[PgnRecord | PgnError]:
+    """Yield each game of a binary PGN stream, and an error for each unreadable piece.
+
+    Args:
+        start_offset: Where to start in the decompressed stream: 0, or the `end_offset`
+            of an item read before. A stream that cannot seek is read up to it.
+    """
+    for offset, end, data in _segments(stream, start_offset, max_game_bytes, chunk_bytes):
+        if data is None:
+            yield _error(offset, end, f"game larger than {max_game_bytes} bytes", "")
+        else:
+            yield from _read_segment(offset, end, data)
+
+
+def _skip_to(stream: BinaryIO, offset: int, chunk_bytes: int) -> None:
+    if offset <= 0:
+        return
+    if stream.seekable():
+        stream.seek(offset)
+        return
+    remaining = offset
+    while remaining > 0:
+        skipped = len(stream.read(min(remaining, chunk_bytes)))
+        if not skipped:
+            return
+        remaining -= skipped
+
+
+def _segments(
+    stream: BinaryIO, start_offset: int, max_game_bytes: int, chunk_bytes: int
+) -> Iterator[tuple[int, int, bytes | None]]:
+    """Yield (offset, end offset, bytes) for each piece between game starts.
+
+    The bytes are None for a piece longer than `max_game_bytes`, which is skipped
+    without being held in memory.
+    """
+    _skip_to(stream, start_offset, chunk_bytes)
+    # `buf` starts with the newline before the current piece's first line (a made-up one
+    # at the start), so the regex sees every line start. buf[i] is at stream offset
+    # origin + i; `start` is where the current piece begins in `buf`.
+    buf = b"\n"
+    origin = start_offset - 1
+    start = 1
+    search_from = 0
+    skipping = False
+    while True:
+        chunk = stream.read(chunk_bytes)
+        eof = not chunk
+        buf += chunk
+        # Only whole lines are searched, so a game start is never judged on half a line.
+        limit = len(buf) if eof else buf.rfind(b"\n") + 1
+        while True:
+            pattern = _ANY_TAG_LINE_RE if skipping else _GAME_START_RE
+            match = pattern.search(buf, search_from, limit)
+            if match is None:
+                break
+            boundary = match.end()
+            yield origin + start, origin + boundary, None if skipping else buf[start:boundary]
+            skipping = False
+            start = boundary
+            search_from = boundary - 1
+        if eof:
+            if len(buf) > start or skipping:
+                yield origin + start, origin + len(buf), None if skipping else buf[start:]
+            return
+        if not skipping and len(buf) - start > _UNTAGGED_RUN_BYTES:
+            cut = None
+            for match in _UNTAGGED_START_RE.finditer(buf, start - 1, limit):
+                cut = match.end()
+            if cut is not None:
+                yield origin + start, origin + cut, buf[start:cut]
+                start = cut
+                search_from = max(search_from, cut - 1)
+        if not skipping and len(buf) - start > max_game_bytes:
+            skipping = True
+        if skipping:
+            # Keep only the unfinished last line, enough to spot the next tag line; a
+            # line too long to be one is dropped, with a placeholder for "mid-line".
+            keep = limit - 1
+            if len(buf) - keep > _LONGEST_LINE:
+                origin += len(buf) - 1
+                start -= len(buf) - 1
+                buf = b"\0"
+                search_from = 0
+                continue
+            search_from = 0
+        else:
+            keep = start - 1
+            # A game start may begin at the last non-blank line and need the next one.
+            search_from = _last_line_start(buf, max(keep, search_from), limit) - keep
+        buf = buf[keep:]
+        origin += keep
+        start -= keep
+
+
+def _last_line_start(buf: bytes, floor: int, limit: int) -> int:
+    """The newline before the last non-blank line that ends before `limit`."""
+    end = limit - 1
+    while end > floor:
+        newline = buf.rfind(b"\n", floor, end)
+        if newline < 0:
+            return floor
+        if _NON_BLANK_RE.search(buf, newline + 1, end):
+            return newline
+        end = newline
+    return floor
+
+
+def _error(offset: int, end_offset: int, message: str, raw: str) -> PgnError:
+    return PgnError(
+        item=f"offset {offset}",
+        message=message,
+        raw=raw[:_ERROR_RAW_CHARS],
+        offset=offset,
+        end_offset=end_offset,
+    )
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text of a piece and the codec that gave it."""
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _byte_length(text: str, encoding: str) -> int:
+    return len(text) if text.isascii() or encoding == "latin-1" else len(text.encode(encoding))
+
+
+def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | PgnError]:
+    """The games (and errors) in the bytes between two game starts."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+        offset += len(_BOM)
+    text, encoding = _decode(data)
+    header = _fast_header(text) or _slow_header(text)
+    if isinstance(header, str):
+        yield _error(offset, end, header, text)
+        return
+    tags, body_start, split_at = header
+    if split_at is not None:
+        # A tag seen twice: the tags before it belong to a game cut off before its
+        # moves (a truncated file glued to the next one).
+        cut = offset + _byte_length(text[:split_at], encoding)
+        yield _error(offset, cut, "game has tags but no moves (truncated?)", text[:split_at])
+        yield from _read_segment(cut, end, data[cut - offset :])
+        return
+    if not tags:
+        yield from _read_untagged(offset, end, text, encoding)
+        return
+    movetext = text[body_start:]
+    mainline, movetext_stop = read_game_movetext(movetext)
+    if mainline.result is None:
+        yield _error(offset, end, "game has no termination marker (truncated?)", text)
+        return
+    if movetext_stop == len(movetext):
+        yield PgnRecord(
+            offset=offset,
+            end_offset=end,
+            tags=tags,
+            movetext=movetext,
+            mainline=mainline,
+            text=text.rstrip(),
+        )
+        return
+    # More text after the game's result: another game without tags, or garbage.
+    stop = body_start + movetext_stop
+    rest = _skip_space(text, stop)
+    rest_offset = offset + _byte_length(text[:rest], encoding)
+    yield PgnRecord(
+        offset=offset,
+        end_offset=rest_offset,
+        tags=tags,
+        movetext=movetext[:movetext_stop],
+        mainline=mainline,
+        text=text[:stop],
+    )
+    yield from _read_untagged(rest_offset, end, text[rest:], encoding)
+
+
+#: Tags, where the movetext starts, and where a repeated tag starts another game.
+_Header = tuple[dict[str, str], int, int | None]
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _NON_SPACE_RE.search(text, position)
+    return len(text) if match is None else match.start()
+
+
+def _fast_header(text: str) -> _Header | None:
+    """Tags and where the movetext starts, for the usual shape (one tag per line, a
+    blank line, the movetext); None for anything else."""
+    if not text.startswith("["):
+        return None
+    blank = text.find("\n\n")
+    if blank < 0:
+        return None
+    section = text[:blank]
+    if not section.endswith('"]') or "\\" in section or "\r" in section:
+        return None
+    # `Name "value"]\n[Name "value"` -> names and values alternate.
+    parts = section[1:-2].replace('"]\n[', ' "').split(' "')
+    lines = section.count("\n") + 1
+    if len(parts) != 2 * lines:
+        return None
+    pairs = iter(parts)
+    tags = dict(zip(pairs, pairs, strict=True))
+    names = "".join(tags)
+    # Odd names (with `_` or `+`), duplicates, values holding ` "` or a blank line
+    # inside the tag section take the careful path.
+    if len(tags) != lines or not (names.isascii() and names.isalnum()):
+        return None
+    body_start = blank + 2
+    if text[body_start:].lstrip().startswith("["):
+        return None
+    return tags, body_start, None
+
+
+def _slow_header(text: str) -> _Header | str:
+    """The tag section read line by line, or an error message."""
+    tags: dict[str, str] = {}
+    position = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and stripped[0] not in "%;":
+            if stripped[0] != "[":
+                break
+            match = _TAG_LINE_RE.fullmatch(stripped)
+            if match is None:
+                return f"malformed tag pair: {stripped[:80]!r}"
+            name, value = match.groups()
+            if name in tags:
+                return tags, position, position
+            tags[name] = _ESCAPE_RE.sub(r"\1", value) if "\\" in value else value
+        position += len(line) + 1
+    return tags, min(position, len(text)), None
+
+
+def _read_untagged(
+    offset: int, end: int, text: str, encoding: str
+) -> Iterator[PgnRecord | PgnError]:
+    """Games without tags, one after the other, and errors for text that is no game."""
+    position = _skip_space(text, 0)
+    # Unreadable pieces next to each other make one error.
+    bad_start: int | None = None
+    while position < len(text):
+        stop = movetext_end(text, position)
+        piece_end = len(text) if stop is None else stop
+        piece = text[position:piece_end]
+        mainline = parse_movetext(piece) if stop is not None else None
+        is_game = bool(mainline and mainline.moves and not _BINARY_RE.search(piece))
+        if is_game or not _COMMENT_RE.sub("", piece).strip():
+            if bad_start is not None:
+                yield _untagged_error(offset, text, encoding, bad_start, position)
+                bad_start = None
+        elif bad_start is None:
+            bad_start = position
+        following = _skip_space(text, piece_end)
+        if is_game and mainline is not None:
+            piece_offset = offset + _byte_length(text[:position], encoding)
+            yield PgnRecord(
+                offset=piece_offset,
+                end_offset=(
+                    end
+                    if following == len(text)
+                    else offset + _byte_length(text[:following], encoding)
+                ),
+                tags={},
+                movetext=piece,
+                mainline=mainline,
+                text=piece.rstrip(),
+            )
+        position = following
+    if bad_start is not None:
+        yield _untagged_error(offset, text, encoding, bad_start, len(text), end)
+
+
+def _untagged_error(
+    offset: int,
+    text: str,
+    encoding: str,
+    start: int,
+    stop: int,
+    end: int | None = None,
+) -> PgnError:
+    error_start = offset + _byte_length(text[:start], encoding)
+    error_end = end if end is not None else offset + _byte_length(text[:stop], encoding)
+    piece = text[start:stop]
+    if _BINARY_RE.search(piece):
+        message = "binary data, not PGN"
+    elif movetext_end(piece) is None:
+        message = "no game termination marker (truncated game or stray text)"
+    else:
+        message = "text without moves between games"
+    return _error(error_start, error_end, message, piece)
