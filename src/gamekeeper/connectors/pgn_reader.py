@@ -28,7 +28,7 @@ not valid UTF-8 (lossless, and right for most legacy PGN files).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
@@ -99,6 +99,8 @@ _NON_BLANK_RE: Final = re.compile(rb"[^ \t\r\n]")
 _TAG_LINE_RE: Final = re.compile(r'\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)\s+"(.*)"\]\s*')
 _ESCAPE_RE: Final = re.compile(r'\\(["\\])')
 _NON_SPACE_RE: Final = re.compile(r"\S")
+# Where a game without tags may start: a move number or a comment after whitespace.
+_UNTAGGED_GAME_RE: Final = re.compile(r"(?<!\S)(?:\d+\.|\{)")
 _COMMENT_RE: Final = re.compile(r"\{[^}]*\}|;[^\n]*|(?m:^%[^\n]*)")
 # C0/C1 control characters (but tab, newline, carriage return, form feed) and U+FFFD:
 # text that holds them is binary data, not a game.
@@ -161,7 +163,8 @@ def _segments(
         eof = not chunk
         buf += chunk
         # Only whole lines are searched, so a game start is never judged on half a line.
-        limit = len(buf) if eof else buf.rfind(b"\n") + 1
+        # (buf[0] stands for a line end, even when it is the mid-line placeholder.)
+        limit = len(buf) if eof else max(buf.rfind(b"\n"), 0) + 1
         while True:
             pattern = _ANY_TAG_LINE_RE if skipping else _GAME_START_RE
             match = pattern.search(buf, search_from, limit)
@@ -353,57 +356,72 @@ def _slow_header(text: str) -> _Header | str:
 def _read_untagged(
     offset: int, end: int, text: str, encoding: str
 ) -> Iterator[PgnRecord | PgnError]:
-    """Games without tags, one after the other, and errors for text that is no game."""
+    """Games without tags, one after the other, and errors for text that is no game.
+
+    Such a game starts at a move number or a comment that follows whitespace, and ends
+    at its termination marker; text before it that is not a comment is reported.
+    """
     position = _skip_space(text, 0)
     # Unreadable pieces next to each other make one error.
     bad_start: int | None = None
+
+    # Byte offsets of increasing text indexes, counted incrementally (not quadratically).
+    counted = [0, offset]
+
+    def byte_offset(index: int) -> int:
+        done, at = counted
+        at += (
+            _byte_length(text[done:index], encoding)
+            if index >= done
+            else -_byte_length(text[index:done], encoding)
+        )
+        counted[:] = [index, at]
+        return at
+
     while position < len(text):
-        stop = movetext_end(text, position)
-        piece_end = len(text) if stop is None else stop
-        piece = text[position:piece_end]
-        mainline = parse_movetext(piece) if stop is not None else None
-        is_game = bool(mainline and mainline.moves and not _BINARY_RE.search(piece))
-        if is_game or not _COMMENT_RE.sub("", piece).strip():
-            if bad_start is not None:
-                yield _untagged_error(offset, text, encoding, bad_start, position)
-                bad_start = None
-        elif bad_start is None:
+        start = _UNTAGGED_GAME_RE.search(text, position)
+        game_start = len(text) if start is None else start.start()
+        stray = game_start > position and _COMMENT_RE.sub("", text[position:game_start]).strip()
+        if stray and bad_start is None:
             bad_start = position
-        following = _skip_space(text, piece_end)
-        if is_game and mainline is not None:
-            piece_offset = offset + _byte_length(text[:position], encoding)
+        stop = movetext_end(text, game_start) if game_start < len(text) else None
+        piece_end = len(text) if stop is None else stop
+        piece = text[game_start:piece_end]
+        mainline = parse_movetext(piece) if stop is not None else None
+        if mainline is not None and mainline.moves and not _BINARY_RE.search(piece):
+            if bad_start is not None:
+                yield _untagged_error(text, bad_start, game_start, byte_offset)
+                bad_start = None
+            following = _skip_space(text, piece_end)
             yield PgnRecord(
-                offset=piece_offset,
-                end_offset=(
-                    end
-                    if following == len(text)
-                    else offset + _byte_length(text[:following], encoding)
-                ),
+                offset=byte_offset(game_start),
+                end_offset=end if following == len(text) else byte_offset(following),
                 tags={},
                 movetext=piece,
                 mainline=mainline,
                 text=piece.rstrip(),
             )
-        position = following
+            position = following
+        else:
+            if bad_start is None and _COMMENT_RE.sub("", piece).strip():
+                bad_start = game_start
+            position = _skip_space(text, piece_end)
     if bad_start is not None:
-        yield _untagged_error(offset, text, encoding, bad_start, len(text), end)
+        yield _untagged_error(text, bad_start, len(text), byte_offset, end)
 
 
 def _untagged_error(
-    offset: int,
     text: str,
-    encoding: str,
     start: int,
     stop: int,
+    byte_offset: Callable[[int], int],
     end: int | None = None,
 ) -> PgnError:
-    error_start = offset + _byte_length(text[:start], encoding)
-    error_end = end if end is not None else offset + _byte_length(text[:stop], encoding)
     piece = text[start:stop]
     if _BINARY_RE.search(piece):
         message = "binary data, not PGN"
     elif movetext_end(piece) is None:
         message = "no game termination marker (truncated game or stray text)"
     else:
-        message = "text without moves between games"
-    return _error(error_start, error_end, message, piece)
+        message = "text that is no game"
+    return _error(byte_offset(start), end if end is not None else byte_offset(stop), message, piece)

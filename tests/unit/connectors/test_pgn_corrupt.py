@@ -1,0 +1,203 @@
+"""Broken PGN: every unreadable piece is one error with its byte range, every good game
+around it is read, and memory stays bounded."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+
+import pytest
+
+from gamekeeper.connectors.pgn import PgnError, PgnRecord, iter_pgn
+from gamekeeper.connectors.pgn_reader import DEFAULT_MAX_GAME_BYTES
+
+
+def game(
+    number: int, *, moves: str = "1. e4 { [%clk 0:03:00] } 1... e5 { [%clk 0:03:00] }"
+) -> bytes:
+    return (
+        f'[Event "Game {number}"]\n[Site "https://lichess.org/game{number:04d}"]\n'
+        f'[White "W{number}"]\n[Black "B{number}"]\n[Result "1-0"]\n\n{moves} 1-0\n\n'
+    ).encode()
+
+
+def read(data: bytes, **options: int) -> list[PgnRecord | PgnError]:
+    return list(iter_pgn(io.BytesIO(data), **options))
+
+
+def events(items: list[PgnRecord | PgnError]) -> list[str]:
+    return [r.tags["Event"] for r in items if isinstance(r, PgnRecord)]
+
+
+def errors(items: list[PgnRecord | PgnError]) -> list[PgnError]:
+    return [r for r in items if isinstance(r, PgnError)]
+
+
+def assert_tiled(items: list[PgnRecord | PgnError], size: int) -> None:
+    """Items follow each other without gaps or overlaps, to the end of the data."""
+    for item, following in itertools.pairwise(items):
+        assert item.end_offset == following.offset
+    assert items[-1].end_offset == size
+
+
+def test_truncated_game_mid_movetext() -> None:
+    cut = game(2)[:-30]
+    data = game(1) + cut + b"\n" + game(3)
+    items = read(data)
+    assert events(items) == ["Game 1", "Game 3"]
+    [error] = errors(items)
+    assert error.offset == len(game(1))
+    assert error.item == f"offset {len(game(1))}"
+    assert "termination marker" in error.message
+    assert_tiled(items, len(data))
+
+
+def test_truncated_game_mid_comment_without_newline_before_the_next() -> None:
+    # The cut falls inside `{ [%clk 0:03:00] }`; the next game follows on the next line.
+    text = game(2)
+    cut = text[: text.index(b"[%clk") + 8]
+    data = game(1) + cut + b"\n" + game(3) + game(4)
+    items = read(data)
+    assert events(items) == ["Game 1", "Game 3", "Game 4"]
+    assert [e.offset for e in errors(items)] == [len(game(1))]
+
+
+def test_truncated_in_tags_glued_to_the_next_game() -> None:
+    data = game(1) + b'[Event "Game 2"]\n[Site "x"]\n' + game(3)
+    items = read(data)
+    assert events(items) == ["Game 1", "Game 3"]
+    [error] = errors(items)
+    assert error.offset == len(game(1))
+    assert "no moves" in error.message
+    assert_tiled(items, len(data))
+
+
+def test_binary_garbage_between_games() -> None:
+    rng = random.Random(3)
+    garbage = bytes(rng.randrange(256) for _ in range(5000))
+    data = game(1) + garbage + b"\n\n" + game(2) + game(3)
+    items = read(data)
+    assert events(items) == ["Game 1", "Game 2", "Game 3"]
+    assert len(errors(items)) == 1
+    [error] = errors(items)
+    assert error.offset == len(game(1))
+    assert error.end_offset == len(game(1)) + len(garbage) + 2
+    assert_tiled(items, len(data))
+
+
+def test_binary_garbage_at_the_start_and_the_end() -> None:
+    data = b"\x00\x01\x02\xff\xfe junk\n" + game(1) + b"\x1a"
+    items = read(data)
+    assert events(items) == ["Game 1"]
+    assert [e.offset for e in errors(items)] == [0, len(data) - 1]
+
+
+def test_ten_megabyte_comment_is_read() -> None:
+    comment = b"{ " + b"blah " * (2 * 1024 * 1024) + b"}"
+    assert len(comment) > 10_000_000
+    data = game(1) + game(2, moves="1. e4 " + comment.decode() + " 1... e5") + game(3)
+    items = read(data)
+    assert events(items) == ["Game 1", "Game 2", "Game 3"]
+    big = items[1]
+    assert isinstance(big, PgnRecord)
+    assert big.mainline.moves == ("e4", "e5")
+
+
+def test_game_larger_than_the_bound_is_skipped_in_bounded_memory() -> None:
+    comment = b"{ " + b"x" * 300_000 + b" }"
+    data = game(1) + game(2, moves=f"1. e4 {comment.decode()} 1... e5") + game(3)
+    items = read(data, max_game_bytes=100_000, chunk_bytes=4096)
+    assert events(items) == ["Game 1", "Game 3"]
+    [error] = errors(items)
+    assert (error.offset, error.end_offset) == (
+        len(game(1)),
+        len(game(1)) + len(game(2, moves=f"1. e4 {comment.decode()} 1... e5")),
+    )
+    assert "larger than" in error.message
+    assert_tiled(items, len(data))
+
+
+def test_unterminated_comment_runs_into_the_next_game_only_up_to_its_tags() -> None:
+    data = game(1, moves="1. e4 { never closed 1... e5") + game(2)
+    items = read(data)
+    assert events(items) == ["Game 2"]
+    assert [e.offset for e in errors(items)] == [0]
+
+
+def test_unterminated_tag() -> None:
+    data = game(1) + b'[Event "Game 2"]\n[White "Foo\n[Black "Bar"]\n\n1. d4 1-0\n\n' + game(3)
+    items = read(data)
+    assert events(items) == ["Game 1", "Game 3"]
+    [error] = errors(items)
+    assert error.offset == len(game(1))
+    assert "malformed tag" in error.message
+
+
+def test_unterminated_tag_value_at_the_end_of_the_file() -> None:
+    data = game(1) + b'[Event "Game 2'
+    items = read(data)
+    assert events(items) == ["Game 1"]
+    assert [e.offset for e in errors(items)] == [len(game(1))]
+
+
+def test_games_without_tags_and_stray_text() -> None:
+    data = (
+        b"Exported by SomeTool v1\n\n1. e4 e5 2. Nf3 1-0\n\n1. d4 d5 0-1\n1. c4 *\n"
+        b"; a comment line between games\n\n" + game(1)
+    )
+    items = read(data)
+    records = [r for r in items if isinstance(r, PgnRecord)]
+    assert [r.mainline.moves for r in records] == [
+        ("e4", "e5", "Nf3"),
+        ("d4", "d5"),
+        ("c4",),
+        ("e4", "e5"),
+    ]
+    [error] = errors(items)
+    assert error.offset == 0
+    assert error.end_offset == data.index(b"1. e4")
+
+
+def test_text_after_a_result_is_not_glued_to_the_game() -> None:
+    data = game(1).rstrip() + b" 1. d4 Nf6 0-1\n\n" + game(2)
+    items = read(data)
+    records = [r for r in items if isinstance(r, PgnRecord)]
+    assert [r.mainline.moves for r in records] == [("e4", "e5"), ("d4", "Nf6"), ("e4", "e5")]
+    assert records[0].text.endswith("1-0")
+    assert_tiled(items, len(data))
+
+
+def test_invalid_utf8_is_read_as_latin1() -> None:
+    data = game(1).replace(b"W1", "Ljubojević".encode("latin-1", "replace").replace(b"?", b"\xe6"))
+    [record] = read(data)
+    assert isinstance(record, PgnRecord)
+    assert record.tags["White"] == "Ljubojevi\xe6"
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_on_a_huge_unbroken_line() -> None:
+    # 64 MB without a newline: skipped as one oversized piece, never held whole.
+    import tracemalloc
+
+    class Endless(io.RawIOBase):
+        def __init__(self, size: int) -> None:
+            self.left = size
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            n = min(len(buffer), self.left)
+            buffer[:n] = b"a" * n
+            self.left -= n
+            return n
+
+    stream = io.BufferedReader(Endless(64 * 1024 * 1024), buffer_size=1 << 20)
+    tracemalloc.start()
+    items = list(iter_pgn(stream, max_game_bytes=DEFAULT_MAX_GAME_BYTES))  # type: ignore[arg-type]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(items) == 1
+    assert isinstance(items[0], PgnError)
+    assert peak < 3 * DEFAULT_MAX_GAME_BYTES
