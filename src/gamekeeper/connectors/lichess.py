@@ -12,6 +12,7 @@ really cannot read becomes a `RecordError` in the stream, never a failed sync.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -558,7 +559,9 @@ class LichessSource:
         last_created: int | None = None
         # Games yielded with createdAt == last_created: a resumed export repeats them.
         at_last: set[str] = set()
-        errors_seen: set[bytes] = set()
+        # Broken lines reported so far, by content: a resumed export sends the ones after
+        # the cursor again, and two broken lines can be byte for byte the same.
+        errors_reported: Counter[bytes] = Counter()
         yielded = 0
         breaks = 0
         while max is None or yielded < max:
@@ -577,15 +580,16 @@ class LichessSource:
                 ongoing=ongoing,
                 token=self._token,
             )
+            errors_here: Counter[bytes] = Counter()
             try:
                 async with aclosing(self._lines(request, wait)) as lines:
                     async for number, line in lines:
                         decoded = decode_line(line, f"line {number}", moves_requested=moves)
                         item = decoded.item
                         if isinstance(item, RecordError):
-                            # A resumed export may send the same broken line again.
-                            if line not in errors_seen:
-                                errors_seen.add(line)
+                            errors_here[line] += 1
+                            if errors_here[line] > errors_reported[line]:
+                                errors_reported[line] += 1
                                 yield item
                             continue
                         if item.platform_game_id in at_last:
