@@ -14,6 +14,7 @@ from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
 from gamekeeper.services.games import GameService
+from gamekeeper.services.stats import StatsService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
@@ -63,6 +64,8 @@ class Services:
     users: UserService
     accounts: AccountService
     games: GameService
+    #: The dashboard's charts (and `/api/stats`).
+    stats: StatsService
     upstreams: Upstreams
     _started: bool = field(default=False, init=False)
 
@@ -95,6 +98,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         users=UserService(store),
         accounts=AccountService(store),
         games=GameService(store),
+        stats=StatsService(store),
         upstreams=upstreams,
     )
 

@@ -21,12 +21,16 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import GamekeeperError, StorageError
-from gamekeeper.storage import sql_accounts, sql_games, sql_jobs
+from gamekeeper.storage import sql_accounts, sql_games, sql_jobs, sql_stats
 from gamekeeper.storage.base import (
     GamePage,
     GameQuery,
     JobPage,
     JobQuery,
+    MonthTally,
+    OpeningTally,
+    Players,
+    RatingPoint,
     StoredGame,
     UpsertResult,
 )
@@ -280,3 +284,14 @@ class SqlStore:
             return dict(row) if row else None
 
         return await self.read(work)
+
+    # -- stats (the dashboard's charts) ---------------------------------------
+
+    async def rating_history(self, players: Players) -> list[RatingPoint]:
+        return await self.read(lambda c: sql_stats.rating_history(c, players))
+
+    async def opening_results(self, players: Players) -> list[OpeningTally]:
+        return await self.read(lambda c: sql_stats.opening_results(c, players))
+
+    async def games_by_month(self, players: Players) -> list[MonthTally]:
+        return await self.read(lambda c: sql_stats.games_by_month(c, players))
