@@ -37,6 +37,13 @@ _RULES: Final = {
     "threeCheck": "threecheck",
     "crazyhouse": "crazyhouse",
 }
+#: PGN `Variant` tags (Chess.com writes "Chess960"; python-chess reads all of these).
+_VARIANT_TAGS: Final = {
+    "chess960": "Chess960",
+    "kingofthehill": "King of the Hill",
+    "threecheck": "Three-check",
+    "crazyhouse": "Crazyhouse",
+}
 _TIME_CLASSES: Final = {"ultraBullet": "bullet", "classical": "rapid", "correspondence": "daily"}
 _LOSS_CODES: Final = {
     "mate": "checkmated",
@@ -145,9 +152,9 @@ def render(spec: GameSpec, seed: int) -> dict[str, Any]:
         ("Result", result),
     ]
     template = spec.template
+    if rules in _VARIANT_TAGS:
+        tags.append(("Variant", _VARIANT_TAGS[rules]))
     if template.initial_fen is not None:
-        if rules == "chess960":
-            tags.append(("Variant", "Chess960"))
         tags += [("SetUp", "1"), ("FEN", template.initial_fen)]
     tags += [("CurrentPosition", spec.final_fen), ("Timezone", "UTC")]
     opening = template.opening
@@ -314,11 +321,14 @@ class ChessComCorpus:
                     planned=count,
                     first_number=list(self._accounts).index(account.id) * _NUMBERS_PER_ACCOUNT,
                 )
-                last = max((g[-1][0] for g in account.months.values() if g), default=None)
-                if last is not None:
-                    factory.next_start_ms = last * 1000 + 60_000
-                else:
+                if not account.months:
                     account.joined = factory.created_ms // 1000
+            # New games happen now: after every game already there has ended (a daily
+            # game may end months after later games started), so they never land in a
+            # month before the newest one.
+            last = max((g[-1][0] for g in account.months.values() if g), default=None)
+            if last is not None:
+                factory.next_start_ms = max(factory.next_start_ms, last * 1000 + 60_000)
             added = []
             for _ in range(count):
                 record = render(factory.next_spec(), self.seed)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal, TypeVar
 
-from gamekeeper.emulators.templates import Template, templates_for
+from gamekeeper.emulators.templates import Template, template_pool
 
 Color = Literal["white", "black"]
 _T = TypeVar("_T")
@@ -213,7 +213,7 @@ class GameFactory:
         self.username = username
         self._rng = random.Random(f"{seed}:{site}:{username.lower()}")
         self._rules = rules
-        self._templates = templates_for(seed)
+        self._templates = template_pool()
         self._names = [n for n in opponent_names(seed) if n.lower() != username.lower()]
         self._variants = list(rules.variants.items())
         #: Spread `planned` games up to HISTORY_END_MS: about an hour apart for big

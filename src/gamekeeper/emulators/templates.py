@@ -1,7 +1,7 @@
 """Legal move sequences for the emulators' games, made with python-chess.
 
 Playing a legal game move by move costs about 50 µs a ply, far too slow for 100,000
-games. So each seed gets a small pool of legal *templates* (an opening, then biased
+games. So there is a small pool of legal *templates* (an opening, then biased
 random play to a natural end or a cut-off), and every generated game takes one
 template whole (when it ended in mate, stalemate, a draw or a variant win) or a
 prefix of it (any prefix of a legal game is legal: resignations, time-outs, aborts).
@@ -233,10 +233,14 @@ def make_template(variant: str, rng: random.Random) -> Template:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def templates_for(seed: int) -> dict[str, tuple[Template, ...]]:
-    """The template pool of a seed, by variant (made once per process and seed)."""
-    rng = random.Random(f"templates:{seed}")
+@functools.lru_cache(maxsize=1)
+def template_pool() -> dict[str, tuple[Template, ...]]:
+    """The template pool, by variant: made once per process (about half a second).
+
+    It is the same for every seed; a seed picks templates, cut-off points and everything
+    else about its games, which is variety enough and keeps each new seed cheap.
+    """
+    rng = random.Random("gamekeeper templates v1")
     return {
         variant: tuple(make_template(variant, rng) for _ in range(count))
         for variant, count in POOL.items()
