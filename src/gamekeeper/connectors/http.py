@@ -12,9 +12,14 @@ after a 429; Chess.com for serial access):
 - a `User-Agent` naming gamekeeper and a contact on every request.
 
 Every wait longer than a blink goes through the caller's `Waiter`, so a job shows
-`waiting` with `resume_at` and can be cancelled while it waits. Per-host coordination
-(the in-flight slot and the cool-down) sits behind `HostCoordinator`, so a database
-backed implementation can hold the rule across worker processes.
+`waiting` with `resume_at` and can be cancelled while it waits. That includes queueing
+behind another job's request for longer than `busy_grace_s`: there `resume_at` is only
+a horizon, and when the slot frees first the waiter is *cancelled* (asyncio), so a
+waiter must leave its job in a sane state when cancelled (e.g. `finally:` → running).
+
+Per-host coordination (the in-flight slot and the cool-down) sits behind
+`HostCoordinator`, so a database-backed implementation can hold the rule across worker
+processes.
 
 httpx errors and error statuses are translated here into `gamekeeper.errors`; nothing
 above `connectors` sees an httpx exception.
@@ -490,7 +495,7 @@ def _seconds(value: float) -> str:
 
 def user_agent(contact: str) -> str:
     """The User-Agent the sites ask for: who we are and how to reach the operator."""
-    return f"gamekeeper/{__version__} (+https://github.com/gamekeeper; contact: {contact})"
+    return f"gamekeeper/{__version__} (self-hosted game mirror; contact: {contact})"
 
 
 def host_key(base_url: str) -> str:

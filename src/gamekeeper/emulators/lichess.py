@@ -283,6 +283,12 @@ def profile(account: LichessAccount) -> dict[str, Any]:
     }
 
 
+_VARIANT_TAGS: Final = {
+    "fromPosition": "From Position",
+    "kingOfTheHill": "King of the Hill",
+    "threeCheck": "Three-check",
+    "racingKings": "Racing Kings",
+}
 _TERMINATION_TAG: Final = {
     "outoftime": "Time forfeit",
     "timeout": "Abandoned",
@@ -336,7 +342,8 @@ def render_pgn(record: dict[str, Any], flags: Flags) -> str:
             tags.append((f"{tag}Elo", str(side["rating"])))
         if "ratingDiff" in side:
             tags.append((f"{tag}RatingDiff", f"{side['ratingDiff']:+d}"))
-    tags.append(("Variant", str(record.get("variant", "standard")).title()))
+    variant = str(record.get("variant", "standard"))
+    tags.append(("Variant", _VARIANT_TAGS.get(variant, variant.title())))
     tags.append(("TimeControl", f"{clock['initial']}+{clock['increment']}" if clock else "-"))
     opening = record.get("opening")
     if opening and flags.opening:
@@ -345,6 +352,9 @@ def render_pgn(record: dict[str, Any], flags: Flags) -> str:
     if "initialFen" in record:
         tags += [("FEN", record["initialFen"]), ("SetUp", "1")]
     moves = str(record.get("moves", "")).split() if flags.moves else []
+    if variant == "crazyhouse":
+        # Lichess's `P@e4` is `@e4` to python-chess and most PGN readers.
+        moves = [san.removeprefix("P") if san.startswith("P@") else san for san in moves]
     clocks = record.get("clocks") if flags.clocks else None
     parts = []
     for ply, san in enumerate(moves):
