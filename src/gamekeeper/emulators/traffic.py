@@ -28,6 +28,8 @@ from gamekeeper.emulators.faults import Faults
 
 #: The scope key under which routes find their `_Entry` (to count streamed items).
 ENTRY_KEY = "gamekeeper.log_entry"
+#: A long-running emulator (`gamekeeper emulate`) keeps only the latest entries.
+LOG_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,11 +98,16 @@ class _Entry:
 
 
 class RequestLog:
-    """Every request an emulator served, readable from any thread."""
+    """The requests an emulator served (the latest `LOG_LIMIT`), readable from any thread.
+
+    Entries are numbered from 1 in arrival order; `clear()` empties the log but numbers
+    go on, so a test can compare entries from before and after.
+    """
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._entries: list[_Entry] = []
+        self._entries: collections.deque[_Entry] = collections.deque(maxlen=LOG_LIMIT)
+        self._count = 0
         self._in_flight = 0
         self._max_concurrent = 0
 
@@ -142,7 +149,8 @@ class RequestLog:
         with self._changed:
             self._in_flight += 1
             self._max_concurrent = max(self._max_concurrent, self._in_flight)
-            entry = _Entry(len(self._entries) + 1, scope, self._in_flight)
+            self._count += 1
+            entry = _Entry(self._count, scope, self._in_flight)
             self._entries.append(entry)
             self._changed.notify_all()
             return entry
