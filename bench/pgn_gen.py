@@ -48,7 +48,18 @@ _OPENINGS = [
     ("B00", "Owen Defense"),
     ("E60", "King's Indian Defense #3"),
 ]
-_NAME_PARTS = ["chess", "king", "pawn", "Knight", "rook", "Magnus", "blitz", "Zoë", "Łukasz", "José"]
+_NAME_PARTS = [
+    "chess",
+    "king",
+    "pawn",
+    "Knight",
+    "rook",
+    "Magnus",
+    "blitz",
+    "Zoë",
+    "Łukasz",
+    "José",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,7 +94,9 @@ def play_game(rng: random.Random) -> PooledGame:
         return PooledGame(sans=tuple(sans), result="1/2-1/2", termination="Normal")
     winner_white = rng.random() < 0.5
     termination = "Time forfeit" if roll < 0.35 else "Normal"
-    return PooledGame(sans=tuple(sans), result="1-0" if winner_white else "0-1", termination=termination)
+    return PooledGame(
+        sans=tuple(sans), result="1-0" if winner_white else "0-1", termination=termination
+    )
 
 
 def _clock(centis: int) -> str:
@@ -101,10 +114,14 @@ def render_game(rng: random.Random, pooled: PooledGame, index: int) -> str:
     white_elo, black_elo = rng.randrange(800, 2900), rng.randrange(800, 2900)
     day = 1 + index * 30 // 10**6 % 28
     seconds_of_day = index * 7 % 86400
-    utc_time = f"{seconds_of_day // 3600:02d}:{seconds_of_day // 60 % 60:02d}:{seconds_of_day % 60:02d}"
+    utc_time = (
+        f"{seconds_of_day // 3600:02d}:{seconds_of_day // 60 % 60:02d}:{seconds_of_day % 60:02d}"
+    )
     rated = "Rated" if rng.random() < 0.8 else "Casual"
     diff = rng.randrange(1, 12)
-    white_diff, black_diff = (f"+{diff}", f"-{diff}") if pooled.result == "1-0" else (f"-{diff}", f"+{diff}")
+    white_diff, black_diff = (
+        (f"+{diff}", f"-{diff}") if pooled.result == "1-0" else (f"-{diff}", f"+{diff}")
+    )
     tags = [
         ("Event", f"{rated} {speed} game"),
         ("Site", f"https://lichess.org/{game_id}"),
@@ -137,7 +154,8 @@ def render_game(rng: random.Random, pooled: PooledGame, index: int) -> str:
         spent = min(clocks[side], int(rng.expovariate(1 / 300)))
         clocks[side] = clocks[side] - spent + increment * 100
         number = f"{ply // 2 + 1}." if side == 0 else f"{ply // 2 + 1}..."
-        if with_evals:
+        # Lichess gives no evaluation after the mating move.
+        if with_evals and not san.endswith("#"):
             evaluation += rng.randrange(-40, 41)
             note = f"[%eval {evaluation / 100:.2f}] [%clk {_clock(clocks[side])}]"
         else:
@@ -171,7 +189,10 @@ def main(argv: list[str] | None = None) -> None:
                 out.write("".join(batch))
                 batch.clear()
         out.write("".join(batch))
-    print(f"wrote {args.games} games to {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    print(
+        f"wrote {args.games} games to {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

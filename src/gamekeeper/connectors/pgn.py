@@ -234,6 +234,10 @@ def lichess_game_id(site: str | None) -> str | None:
     """The 8-character Lichess game id in a `Site` URL, or None when it is not one."""
     if not site or "lichess.org/" not in site:
         return None
+    if len(site) == 28 and site.startswith("https://lichess.org/"):
+        # The dump's own form, checked without the regex.
+        game_id = site[20:]
+        return game_id if game_id.isascii() and game_id.isalnum() else None
     match = _LICHESS_URL_RE.fullmatch(site.strip())
     return match.group(1) if match else None
 
@@ -282,7 +286,7 @@ def record_to_game(record: PgnRecord) -> Game:
         rated=rated,
         start_time=_datetime(get("UTCDate"), get("UTCTime"))
         or _datetime(get("Date"), get("StartTime") or get("Time")),
-        end_time=_datetime(get("EndDate"), get("EndTime")),
+        end_time=_datetime(get("EndDate"), get("EndTime")) if "EndDate" in tags else None,
         opening=opening,
         moves=mainline.moves,
         clocks=mainline.clocks,
@@ -294,12 +298,16 @@ def record_to_game(record: PgnRecord) -> Game:
 
 
 def _known(value: str | None) -> str | None:
-    return None if value is None or value.strip() in _UNKNOWN_VALUES else value
+    if value is None or value in _UNKNOWN_VALUES:
+        return None
+    return None if value.strip() in _UNKNOWN_VALUES else value
 
 
 def _int(value: str | None) -> int | None:
     if not value:
         return None
+    if value.isdigit():
+        return int(value)
     try:
         return int(value)
     except ValueError:
@@ -428,6 +436,7 @@ def _datetime(date: str | None, time: str | None) -> datetime | None:
         value = datetime.fromisoformat(iso)
     except ValueError:
         return None
+    # PGN times carry no zone: UTCDate/UTCTime are UTC, and other dates are taken as UTC.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -266,7 +266,9 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
         yield from _read_untagged(offset, end, text, encoding)
         return
     movetext = text[body_start:]
-    mainline, movetext_stop = read_game_movetext(movetext)
+    # The movetext's bytes too, for the fast path (same length when one byte a char).
+    body_bytes = body_start if len(data) == len(text) else len(text[:body_start].encode())
+    mainline, movetext_stop = read_game_movetext(movetext, data[body_bytes:])
     if mainline.result is None:
         yield _error(offset, end, "game has no termination marker (truncated?)", text)
         return
@@ -328,7 +330,8 @@ def _fast_header(text: str) -> _Header | None:
     if len(tags) != lines or not (names.isascii() and names.isalnum()):
         return None
     body_start = blank + 2
-    if text[body_start:].lstrip().startswith("["):
+    if text.startswith("[", body_start) or text[body_start : body_start + 1].isspace():
+        # Another tag after a blank line, or more blank lines: the careful path decides.
         return None
     return tags, body_start, None
 

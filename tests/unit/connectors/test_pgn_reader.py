@@ -21,6 +21,7 @@ import chess.variant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gamekeeper.connectors import pgn_movetext
 from gamekeeper.connectors.pgn import (
     PgnError,
     PgnRecord,
@@ -28,6 +29,7 @@ from gamekeeper.connectors.pgn import (
     parse_movetext,
     record_to_game,
 )
+from gamekeeper.connectors.pgn_exported import read_exported
 from gamekeeper.domain.games import Eval
 
 CORPUS = Path(__file__).parents[2] / "fixtures" / "pgn" / "corpus.pgn"
@@ -297,9 +299,7 @@ def test_fast_path_agrees_with_tokeniser(seed: int) -> None:
     game = _random_game(rng)
     text = _dump_style(game, rng)
     movetext = text.split("\n\n", 1)[1]
-    from gamekeeper.connectors import pgn_movetext
-
-    assert pgn_movetext.parse_movetext(movetext) == pgn_movetext._parse_tokens(movetext)
+    assert parse_movetext(movetext) == pgn_movetext._parse_tokens(movetext)
     assert parse_movetext(movetext).moves == tuple(n.san() for n in game.mainline())
 
 
@@ -333,9 +333,7 @@ def test_exported_shapes_take_the_fast_path(seed: int, shape: str) -> None:
         else:
             words.append(f"{number} {san}" if ply % 2 == 0 else san)
     text = " ".join([*words, "1-0"])
-    from gamekeeper.connectors import pgn_movetext
-
-    fast = pgn_movetext._parse_exported(text)
+    fast = read_exported(text.encode())
     assert fast is not None
     assert fast == pgn_movetext._parse_tokens(text)
     [expected] = oracle(text)
