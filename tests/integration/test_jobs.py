@@ -151,6 +151,16 @@ async def test_cancel_while_waiting_ends_at_once(make_engine: EngineFactory) -> 
     assert final.wait is None
 
 
+async def test_a_wait_abandoned_by_its_caller_returns_the_job_to_running(
+    make_engine: EngineFactory,
+) -> None:
+    eng = make_engine()
+    job = await eng.manager.create("abandoned_wait", owner="admin")
+    final = await eng.finished(job.id)
+    assert final.status is JobStatus.COMPLETED
+    assert final.result == {"status_after_wait": "running"}
+
+
 async def test_cancel_of_a_queued_job_is_immediate(make_engine: EngineFactory) -> None:
     eng = make_engine()
     eng.executor._slots = asyncio.Semaphore(0)

@@ -179,3 +179,14 @@ async def test_games_table_has_the_upsert_key(store: SqlStore) -> None:
         tuple(c.columns.keys()) for c in games.constraints if isinstance(c, sa.UniqueConstraint)
     }
     assert ("platform", "platform_game_id") in names
+
+
+async def test_a_cancel_request_survives_a_running_jobs_own_writes(store: SqlStore) -> None:
+    job = _job(1, status=JobStatus.QUEUED)
+    await store.transaction(lambda tx: tx.insert_job(job))
+    claimed = await store.claim_job(job.id, worker="w:1", now=job.created_at)
+    assert claimed is not None
+    await store.request_cancel(job.id)  # from another process
+    assert await store.save_job(dataclasses.replace(claimed, version=claimed.version + 1))
+    stored = await store.get_job(job.id)
+    assert stored is not None and stored.cancel_requested

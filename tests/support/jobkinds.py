@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -86,6 +87,17 @@ def make_registry(controls: Controls | None = None, clock: FakeClock | None = No
         await controls.point("before-wait")
         await ctx.wait(until, "testing a long wait")
 
+    @registry.register("abandoned_wait")
+    async def abandoned_wait(ctx: JobContext) -> None:
+        """Like the upstream gate: start a wait, then stop waiting early (asyncio cancel)."""
+        waiting = asyncio.create_task(ctx.wait(ctx.now() + timedelta(hours=1), "slot busy"))
+        while ctx.job.status.value != "waiting":
+            await asyncio.sleep(0)  # let the wait begin (a yield, not a timer)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        ctx.set_result({"status_after_wait": ctx.job.status.value})
+
     @registry.register("progress_steps")
     async def progress_steps(ctx: JobContext, *, steps: int, step_s: float) -> None:
         assert clock is not None, "progress_steps needs the test's FakeClock"
@@ -102,5 +114,5 @@ def make_registry(controls: Controls | None = None, clock: FakeClock | None = No
     async def holds(ctx: JobContext, *, account_id: int | None = None) -> None:
         await controls.point("holding")
 
-    _ = (write_items, waits, progress_steps, fails, holds)
+    _ = (write_items, waits, abandoned_wait, progress_steps, fails, holds)
     return registry

@@ -338,9 +338,12 @@ def _status_name(value: object) -> str | None:
 def _player(raw: object) -> Player:
     side = _dict(raw)
     user = _dict(side.get("user"))
+    name = _str(user.get("name")) or _str(side.get("name"))
+    # Imported games name their players without a user; Lichess ids are lowercase
+    # usernames, so the lowercase name stands in and the game still counts as theirs.
     return Player(
-        name=_str(user.get("name")) or _str(side.get("name")),
-        id=_str(user.get("id")),
+        name=name,
+        id=_str(user.get("id")) or (name.lower() if name else None),
         rating=_int(side.get("rating")),
         rating_diff=_int(side.get("ratingDiff")),
         title=_str(user.get("title")),

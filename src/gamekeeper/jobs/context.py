@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -235,9 +235,16 @@ class JobContext:
         delay = (until - self._clock.now()).total_seconds()
         if delay <= 0:
             return
-        await self._set_status(JobStatus.WAITING, wait=Wait(reason=reason, resume_at=until))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._cancel.wait(), timeout=delay)
+        try:
+            await self._set_status(JobStatus.WAITING, wait=Wait(reason=reason, resume_at=until))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._cancel.wait(), timeout=delay)
+        except asyncio.CancelledError:
+            # Whoever waited on us stopped waiting (e.g. the upstream slot came free
+            # early): the job runs on, so it must not keep showing `waiting`.
+            if self._job.status is JobStatus.WAITING:
+                await _to_the_end(self._set_status(JobStatus.RUNNING, wait=None))
+            raise
         self.raise_if_cancelled()
         await self._set_status(JobStatus.RUNNING, wait=None)
 
@@ -313,7 +320,9 @@ class JobContext:
             job = self._next(self._job, status=status, **fields)
             self._job = job
             self._dirty = True
-            await self._save(job)
+            # Finish the write even if cancelled meanwhile: the lock must not be let go
+            # while it runs, or a later write could land before it.
+            await _to_the_end(self._save(job))
         self._hub.publish(job)
 
     async def _persist(self) -> None:
@@ -330,6 +339,16 @@ class JobContext:
     def _mark_written(self) -> None:
         self._dirty = False
         self._last_write = self._clock.monotonic()
+
+
+async def _to_the_end(step: Coroutine[Any, Any, None]) -> None:
+    """Run `step` to completion even if the caller is cancelled meanwhile; then re-raise."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 def _added(counters: Mapping[str, int], deltas: Mapping[str, int]) -> dict[str, int]:

@@ -125,7 +125,9 @@ def upsert_games(conn: sa.Connection, batch: Sequence[Game], *, job_id: str | No
         state = stored.get(key)
         if state is None:
             inserted += 1
-        elif state[0] == row["digest"] or (game.moves is None and state[1]):
+        elif (game.moves is None and state[1]) or (
+            state[0] == row["digest"] and (state[1] or game.moves is None)
+        ):
             skipped += 1
             continue
         else:

@@ -180,6 +180,8 @@ def jobs_created_since(conn: sa.Connection, owner: str, since: datetime) -> list
 def save_job(conn: sa.Connection, job: Job, *, worker: str | None = None) -> bool:
     """Write a job's state, guarded by its attempt so a presumed-dead worker can't."""
     values = mutable_fields(job)
+    # A cancel request from another process must survive this process's writes.
+    values["cancel_requested"] = sa.or_(jobs.c.cancel_requested, sa.literal(job.cancel_requested))
     if worker is not None:
         values["worker"] = worker
     # A terminal row is final: never overwrite it (a late write from a lost worker).
