@@ -91,7 +91,7 @@ def make_registry(controls: Controls | None = None, clock: FakeClock | None = No
     async def abandoned_wait(ctx: JobContext) -> None:
         """Like the upstream gate: start a wait, then stop waiting early (asyncio cancel)."""
         waiting = asyncio.create_task(ctx.wait(ctx.now() + timedelta(hours=1), "slot busy"))
-        while ctx.job.status.value != "waiting":
+        while ctx.job.status.value != "waiting":  # noqa: ASYNC110 - a yield loop, no timer
             await asyncio.sleep(0)  # let the wait begin (a yield, not a timer)
         waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
