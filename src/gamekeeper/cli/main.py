@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from gamekeeper import __version__
-from gamekeeper.cli import accounts, db, jobs, serve, sync, users
+from gamekeeper.cli import accounts, db, emulate, jobs, serve, sync, users
 from gamekeeper.errors import (
     Conflict,
     GamekeeperError,
@@ -32,7 +32,7 @@ EXIT_CODES: list[tuple[type[GamekeeperError], int]] = [
     (GamekeeperError, 1),
 ]
 
-Handler = Callable[[argparse.Namespace, Console], Coroutine[Any, Any, int]]
+Handler = Callable[[argparse.Namespace, Console], Coroutine[Any, Any, int] | int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gamekeeper {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (sync, accounts, jobs, serve, users, db):
+    for module in (sync, accounts, jobs, serve, users, db, emulate):
         module.add_parser(commands)
     return parser
 
@@ -65,7 +65,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True)
     handler: Handler = args.handler
     try:
-        return asyncio.run(handler(args, console))
+        outcome = handler(args, console)
+        return outcome if isinstance(outcome, int) else asyncio.run(outcome)
     except GamekeeperError as exc:
         errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
         return exit_code_for(exc)

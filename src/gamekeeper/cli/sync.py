@@ -94,7 +94,7 @@ async def start_or_resume(
     try:
         return await services.jobs.create(job_type, owner=owner, parameters=parameters)
     except Conflict as conflict:
-        if conflict.active_job_id not in services.jobs.runner.contexts:
+        if conflict.active_job_id not in services.executor.running_ids:
             raise Conflict(
                 f"{account.label} already has an active job: {conflict.message}; "
                 f"follow it with: gamekeeper jobs show {conflict.active_job_id}",

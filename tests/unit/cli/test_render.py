@@ -29,3 +29,37 @@ def test_progress_line() -> None:
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     assert format_progress(job) == "fetching 1,200/5,000 (24%) · 310/s · ETA 12s"
+
+
+def test_live_display_shows_the_countdown_while_waiting() -> None:
+    from rich.console import Console
+
+    from gamekeeper.cli.follow import describe_change, render_live
+    from gamekeeper.domain.jobs import JobStatus
+
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    running = Job(
+        id="job_000000000001",
+        job_type="sync_games",
+        family="sync",
+        owner="admin",
+        status=JobStatus.RUNNING,
+        phase="fetching",
+        progress=Progress(done=10, total=100),
+        created_at=now,
+    )
+    waiting = Job(
+        **{
+            **{f: getattr(running, f) for f in running.__dataclass_fields__},
+            "status": JobStatus.WAITING,
+            "wait": Wait(reason="lichess.org answered 429", resume_at=now + timedelta(seconds=60)),
+        }
+    )
+    console = Console(width=120, record=True)
+    console.print(render_live(waiting, now + timedelta(seconds=15)))
+    text = console.export_text()
+    assert "waiting 45s: lichess.org answered 429" in text
+    assert "fetching 10/100 (10%)" in text
+    assert describe_change(running, waiting, now) is not None
+    assert describe_change(running, waiting, now).startswith("waiting 1m00s")  # type: ignore[union-attr]
+    assert describe_change(waiting, waiting, now) is None
