@@ -36,7 +36,7 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Final, NamedTuple, cast
 
@@ -306,8 +306,6 @@ def _known(value: str | None) -> str | None:
 def _int(value: str | None) -> int | None:
     if not value:
         return None
-    if value.isdigit():
-        return int(value)
     try:
         return int(value)
     except ValueError:
@@ -328,17 +326,18 @@ def _player(
         # Lichess marks a provisional rating `1500?`.
         rating = _int(elo[:-1])
         provisional = rating is not None
-    if platform is Platform.LICHESS and name:
+    lichess = platform is Platform.LICHESS
+    if lichess and name and name.startswith("lichess AI level "):
         ai = _LICHESS_AI_RE.fullmatch(name)
         if ai:
             return Player(ai_level=int(ai.group(1)), rating=rating)
     return Player(
         name=name,
         # Lichess user ids are lower-cased usernames; a PGN file has no ids.
-        id=name.lower() if platform is Platform.LICHESS and name and name != "Anonymous" else None,
+        id=name.lower() if lichess and name and name != "Anonymous" else None,
         rating=rating,
-        rating_diff=_int(diff),
-        title=_known(title),
+        rating_diff=_int(diff) if diff else None,
+        title=_known(title) if title else None,
         provisional=provisional,
     )
 
@@ -430,14 +429,12 @@ def _datetime(date: str | None, time: str | None) -> datetime | None:
     if not date or "?" in date:
         return None
     iso = date.strip().replace(".", "-")
-    if time and "?" not in time:
-        iso = f"{iso}T{time.strip()}"
+    iso = f"{iso}T{time.strip()}" if time and "?" not in time else f"{iso}T00:00:00"
     try:
-        value = datetime.fromisoformat(iso)
+        # PGN times carry no zone: UTCDate/UTCTime are UTC, other dates are taken as UTC.
+        return datetime.fromisoformat(f"{iso}+00:00")
     except ValueError:
         return None
-    # PGN times carry no zone: UTCDate/UTCTime are UTC, and other dates are taken as UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _url(site: str | None) -> str | None:

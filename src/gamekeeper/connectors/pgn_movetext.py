@@ -26,7 +26,13 @@ from gamekeeper.connectors.pgn_notation import (
 )
 from gamekeeper.domain.games import Eval
 
-__all__ = ["Movetext", "movetext_end", "parse_movetext", "read_game_movetext"]
+__all__ = [
+    "Movetext",
+    "movetext_end",
+    "parse_movetext",
+    "read_game_movetext",
+    "read_general_movetext",
+]
 
 # One alternation, no capturing groups, so `findall` returns plain strings (far cheaper
 # than match objects).
@@ -65,7 +71,8 @@ class _NoteCache(dict[str, _Note]):
 
     def __missing__(self, comment: str) -> _Note:
         note = _parse_note(comment)
-        if len(self) >= 200_000:
+        # Bounded: comments are free text, and only repeated ones are worth keeping.
+        if len(self) >= 20_000:
             self.clear()
         # Long comments are rarely repeated: don't let them fill the cache.
         if len(comment) <= 200:
@@ -104,15 +111,21 @@ def read_game_movetext(text: str, data: bytes | None = None) -> tuple[Movetext, 
     exported = read_exported(text.encode() if data is None else data)
     if exported is not None:
         return exported, len(text)
+    return read_general_movetext(text)
+
+
+def read_general_movetext(text: str) -> tuple[Movetext, int]:
+    """`read_game_movetext` without trying the fast path first."""
     end = movetext_end(text)
-    if end is None or text[end:].isspace() or end == len(text):
+    # (Not `str.isspace`, which takes the control characters \x1c-\x1f for spaces.)
+    if end is None or not text[end:].strip(" \t\r\n\x0c"):
         return _parse_tokens(text), len(text)
     return _parse_tokens(text[:end]), end
 
 
 def movetext_end(text: str, start: int = 0) -> int | None:
     """The index just past the first termination marker from `start` that is outside
-    comments and variations, or None when there is none."""
+    comments and variations and followed by whitespace, or None when there is none."""
     played = [0]
     for match in _TOKEN_RE.finditer(text, start):
         token = match.group()
@@ -126,8 +139,10 @@ def movetext_end(text: str, start: int = 0) -> int | None:
         elif first in "{;%":
             continue
         elif token in RESULTS:
-            if len(played) == 1:
-                return match.end()
+            stop = match.end()
+            # A marker glued to what follows (`*A`) is not one: likely binary junk.
+            if len(played) == 1 and (stop == len(text) or text[stop].isspace()):
+                return stop
         else:
             played[-1] += 1
     return None

@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from gamekeeper.connectors.base import RecordError
+from gamekeeper.connectors.pgn_exported import read_exported
 from gamekeeper.connectors.pgn_movetext import (
     Movetext,
     movetext_end,
     parse_movetext,
-    read_game_movetext,
+    read_general_movetext,
 )
 
 __all__ = ["DEFAULT_MAX_GAME_BYTES", "PgnError", "PgnRecord", "iter_pgn"]
@@ -97,14 +98,18 @@ _ANY_TAG_LINE_RE: Final = re.compile(rb"\n(?=%s)" % _TAG_START)
 _NON_BLANK_RE: Final = re.compile(rb"[^ \t\r\n]")
 
 _TAG_LINE_RE: Final = re.compile(r'\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)\s+"(.*)"\]\s*')
+_TAG_NAME_RE: Final = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)")
 _ESCAPE_RE: Final = re.compile(r'\\(["\\])')
 _NON_SPACE_RE: Final = re.compile(r"\S")
 # Where a game without tags may start: a move number or a comment after whitespace.
 _UNTAGGED_GAME_RE: Final = re.compile(r"(?<!\S)(?:\d+\.|\{)")
 _COMMENT_RE: Final = re.compile(r"\{[^}]*\}|;[^\n]*|(?m:^%[^\n]*)")
-# C0/C1 control characters (but tab, newline, carriage return, form feed) and U+FFFD:
-# text that holds them is binary data, not a game.
-_BINARY_RE: Final = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+# Control characters (but tab, newline, carriage return, form feed): text that holds
+# them is binary data, not a game. (Not C1 ones: Windows-1252 text read as Latin-1 has
+# its curly quotes there.)
+_BINARY_RE: Final = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+#: Whitespace, and the DOS end-of-file mark old PGN files end with.
+_BLANK: Final = " \t\r\n\x0c\x1a"
 
 
 def iter_pgn(
@@ -259,7 +264,8 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
         # A tag seen twice: the tags before it belong to a game cut off before its
         # moves (a truncated file glued to the next one).
         cut = offset + _byte_length(text[:split_at], encoding)
-        yield _error(offset, cut, "game has tags but no moves (truncated?)", text[:split_at])
+        message = "game has tags but no moves (truncated?)"
+        yield _error(offset, cut, message, text[:split_at])
         yield from _read_segment(cut, end, data[cut - offset :])
         return
     if not tags:
@@ -268,33 +274,62 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
     movetext = text[body_start:]
     # The movetext's bytes too, for the fast path (same length when one byte a char).
     body_bytes = body_start if len(data) == len(text) else len(text[:body_start].encode())
-    mainline, movetext_stop = read_game_movetext(movetext, data[body_bytes:])
-    if mainline.result is None:
-        yield _error(offset, end, "game has no termination marker (truncated?)", text)
-        return
+    exported = read_exported(data[body_bytes:])
+    if exported is not None:
+        mainline, movetext_stop = exported, len(movetext)
+        # The fast path accepts nothing but well-formed words: no junk to look for.
+        junk = False
+    else:
+        mainline, movetext_stop = read_general_movetext(movetext)
+        junk = _is_junk(movetext[:movetext_stop], mainline)
     if movetext_stop == len(movetext):
-        yield PgnRecord(
-            offset=offset,
-            end_offset=end,
-            tags=tags,
-            movetext=movetext,
-            mainline=mainline,
-            text=text.rstrip(),
-        )
+        if junk:
+            yield _error(offset, end, "binary data in the movetext", text)
+        elif mainline.result is None:
+            yield _error(offset, end, "game has no termination marker (truncated?)", text)
+        else:
+            yield PgnRecord(
+                offset=offset,
+                end_offset=end,
+                tags=tags,
+                movetext=movetext,
+                mainline=mainline,
+                text=text.rstrip(),
+            )
         return
     # More text after the game's result: another game without tags, or garbage.
     stop = body_start + movetext_stop
     rest = _skip_space(text, stop)
     rest_offset = offset + _byte_length(text[:rest], encoding)
-    yield PgnRecord(
-        offset=offset,
-        end_offset=rest_offset,
-        tags=tags,
-        movetext=movetext[:movetext_stop],
-        mainline=mainline,
-        text=text[:stop],
-    )
+    if junk:
+        yield _error(offset, rest_offset, "binary data in the movetext", text[:stop])
+    else:
+        yield PgnRecord(
+            offset=offset,
+            end_offset=rest_offset,
+            tags=tags,
+            movetext=movetext[:movetext_stop],
+            mainline=mainline,
+            text=text[:stop],
+        )
     yield from _read_untagged(rest_offset, end, text[rest:], encoding)
+
+
+def _is_junk(movetext: str, mainline: Movetext) -> bool:
+    """Whether a movetext off the fast path is junk rather than a game's moves.
+
+    A game cut short and followed by binary junk must not take moves (or a `*`) from it:
+    control characters give junk away, and so does a movetext without moves that holds
+    more than move numbers, comments and the termination marker.
+    """
+    if _BINARY_RE.search(movetext):
+        return True
+    if mainline.moves:
+        return False
+    rest = _COMMENT_RE.sub("", movetext).strip()
+    if mainline.result and rest.endswith(mainline.result):
+        rest = rest[: -len(mainline.result)]
+    return bool(rest.strip("0123456789. \t\r\n\x0c"))
 
 
 #: Tags, where the movetext starts, and where a repeated tag starts another game.
@@ -337,9 +372,18 @@ def _fast_header(text: str) -> _Header | None:
 
 
 def _slow_header(text: str) -> _Header | str:
-    """The tag section read line by line, or an error message."""
+    """The tag section read line by line, or an error message for a malformed one.
+
+    A tag name seen twice starts another game (`split_at`): the lines before belong to
+    a game cut off in its tags, glued to the next one. That holds even after a
+    malformed line, which is how a game cut in the middle of a tag line is told apart
+    from the next game.
+    """
     tags: dict[str, str] = {}
+    # Names of malformed lines count too: `[Event "Ga` cut short, then `[Event "B"]`.
+    seen: set[str] = set()
     position = 0
+    malformed: str | None = None
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped and stripped[0] not in "%;":
@@ -347,12 +391,19 @@ def _slow_header(text: str) -> _Header | str:
                 break
             match = _TAG_LINE_RE.fullmatch(stripped)
             if match is None:
-                return f"malformed tag pair: {stripped[:80]!r}"
-            name, value = match.groups()
-            if name in tags:
-                return tags, position, position
-            tags[name] = _ESCAPE_RE.sub(r"\1", value) if "\\" in value else value
+                malformed = malformed or f"malformed tag pair: {stripped[:80]!r}"
+                name_match = _TAG_NAME_RE.match(stripped)
+                if name_match:
+                    seen.add(name_match.group(1))
+            else:
+                name, value = match.groups()
+                if name in seen:
+                    return tags, position, position
+                seen.add(name)
+                tags[name] = _ESCAPE_RE.sub(r"\1", value) if "\\" in value else value
         position += len(line) + 1
+    if malformed:
+        return malformed
     return tags, min(position, len(text)), None
 
 
@@ -384,7 +435,9 @@ def _read_untagged(
     while position < len(text):
         start = _UNTAGGED_GAME_RE.search(text, position)
         game_start = len(text) if start is None else start.start()
-        stray = game_start > position and _COMMENT_RE.sub("", text[position:game_start]).strip()
+        stray = game_start > position and _COMMENT_RE.sub("", text[position:game_start]).strip(
+            _BLANK
+        )
         if stray and bad_start is None:
             bad_start = position
         stop = movetext_end(text, game_start) if game_start < len(text) else None
@@ -406,7 +459,7 @@ def _read_untagged(
             )
             position = following
         else:
-            if bad_start is None and _COMMENT_RE.sub("", piece).strip():
+            if bad_start is None and _COMMENT_RE.sub("", piece).strip(_BLANK):
                 bad_start = game_start
             position = _skip_space(text, piece_end)
     if bad_start is not None:
