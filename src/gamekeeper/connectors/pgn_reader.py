@@ -128,8 +128,35 @@ def iter_pgn(
     for offset, end, data in _segments(stream, start_offset, max_game_bytes, chunk_bytes):
         if data is None:
             yield _error(offset, end, f"game larger than {max_game_bytes} bytes", "")
+        elif (record := _read_usual(offset, end, data)) is not None:
+            yield record
         else:
             yield from _read_segment(offset, end, data)
+
+
+def _read_usual(offset: int, end: int, data: bytes) -> PgnRecord | None:
+    """The usual piece, one exported game and nothing else, read without a generator;
+    None for anything else, which `_read_segment` then reads with every check."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    header = _fast_header(text)
+    if header is None:
+        return None
+    tags, body_start, _ = header
+    body_bytes = body_start if len(data) == len(text) else len(text[:body_start].encode())
+    mainline = read_exported(data[body_bytes:])
+    if mainline is None or mainline.result is None:
+        return None
+    return PgnRecord(
+        offset=offset,
+        end_offset=end,
+        tags=tags,
+        movetext=text[body_start:],
+        mainline=mainline,
+        text=text.rstrip(),
+    )
 
 
 def _skip_to(stream: BinaryIO, offset: int, chunk_bytes: int) -> None:
