@@ -74,6 +74,8 @@ _LICHESS_URL_RE: Final = re.compile(
     r"https?://(?:www\.)?lichess\.org/([A-Za-z0-9]{8})(?:[A-Za-z0-9]{4})?(?:[/?#].*)?"
 )
 _LICHESS_GAME_URL: Final = "https://lichess.org/{id}"
+# Site pages whose path looks like a game id (`https://lichess.org/analysis`).
+_LICHESS_PAGES: Final = frozenset({"analysis", "insights", "practice", "streamer", "training"})
 _LICHESS_AI_RE: Final = re.compile(r"lichess AI level (\d+)")
 _KEY_TAGS: Final = (
     "Event",
@@ -236,10 +238,13 @@ def lichess_game_id(site: str | None) -> str | None:
         return None
     if len(site) == 28 and site.startswith("https://lichess.org/"):
         # The dump's own form, checked without the regex.
-        game_id = site[20:]
-        return game_id if game_id.isascii() and game_id.isalnum() else None
-    match = _LICHESS_URL_RE.fullmatch(site.strip())
-    return match.group(1) if match else None
+        game_id: str | None = site[20:]
+    else:
+        match = _LICHESS_URL_RE.fullmatch(site.strip())
+        game_id = match.group(1) if match else None
+    if game_id is None or not (game_id.isascii() and game_id.isalnum()):
+        return None
+    return None if game_id in _LICHESS_PAGES else game_id
 
 
 def pgn_content_key(tags: Mapping[str, str], moves: tuple[str, ...]) -> str:

@@ -10,8 +10,9 @@ per character:
    a comment survive. Games without tags are told apart by their termination markers
    (`_read_untagged`); a long run of them is cut where a line ends with a marker and
    the next starts with `1.`, so memory stays bounded.
-2. **Tags** (`_header`): the tag section, split with string methods when it has the
-   usual shape, else line by line; values are unescaped (`\\"`, `\\\\`).
+2. **Tags** (`_fast_header`, else `_slow_header`): the tag section, split with string
+   methods when it has the usual shape, else line by line; values are unescaped
+   (`\\"`, `\\\\`).
 3. **Movetext** (`pgn_movetext`): mainline SAN moves, clocks, evals and result.
 
 What the reader cannot make sense of becomes a `PgnError` (a `RecordError`) with its
@@ -19,10 +20,12 @@ byte range, and reading goes on: a game without a termination marker (truncated)
 malformed tag line, text between games that is no game (binary garbage), a game larger
 than `max_game_bytes`. Legality is not checked here: that is the analysis stage's job.
 
-Offsets are in the decompressed byte stream. Records and errors tile it: each item's
-`end_offset` is where the next one starts, so `iter_pgn(stream, start_offset=end)`
-resumes just after an item. Each game is decoded as UTF-8, or as Latin-1 when it is
-not valid UTF-8 (lossless, and right for most legacy PGN files).
+Offsets are in the decompressed byte stream. An item's `end_offset` is where the next
+one starts (or the whitespace, byte order mark or comment lines before it), so
+`iter_pgn(stream, start_offset=end)` resumes just after that item.
+
+Each game is decoded as UTF-8, or as Latin-1 when it is not valid UTF-8 (lossless, and
+right for most legacy PGN files).
 """
 
 from __future__ import annotations

@@ -79,6 +79,7 @@ def test_lichess_dump_game() -> None:
         ("https://lichess.org/abcd1234wxyz", "abcd1234"),  # a player's full id
         ("https://lichess.org/abcd1234#42", "abcd1234"),
         ("https://lichess.org/study/abcd1234", None),
+        ("https://lichess.org/analysis", None),
         ("https://lichess.org/abcd123", None),
         ("https://lichess.org.evil.com/abcd1234", None),
         ("https://www.chess.com/game/live/123", None),
