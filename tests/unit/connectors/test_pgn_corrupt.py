@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import itertools
 import random
+import tracemalloc
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -189,11 +189,8 @@ def test_invalid_utf8_is_read_as_latin1() -> None:
     assert record.tags["White"] == "Ljubojevi\xe6"
 
 
-@pytest.mark.slow
 def test_memory_stays_flat_on_a_huge_unbroken_line() -> None:
     # 64 MB without a newline: skipped as one oversized piece, never held whole.
-    import tracemalloc
-
     class Endless(io.RawIOBase):
         def __init__(self, size: int) -> None:
             self.left = size
