@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from gamekeeper import __version__
 from gamekeeper.api.errors import install_error_handlers
 from gamekeeper.api.metrics import RequestTimer
-from gamekeeper.api.routes import accounts, admin, games, jobs, system
+from gamekeeper.api.routes import accounts, admin, games, jobs, stats, system
 from gamekeeper.bootstrap import Services, build_services, upgrade_database
 from gamekeeper.settings import Settings
+from gamekeeper.web.pages import mount_dashboard
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.timer = timer
     app.middleware("http")(timer.middleware)
     install_error_handlers(app)
-    for module in (jobs, accounts, games, admin, system):
+    for module in (jobs, accounts, games, stats, admin, system):
         app.include_router(module.router)
+    mount_dashboard(app)  # the web dashboard: pages, /static, login redirects
     return app
