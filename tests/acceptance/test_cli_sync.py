@@ -15,6 +15,7 @@ from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_in_thread
 from gamekeeper.emulators.traffic import LoggedRequest
+from gamekeeper.sync.deps import BATCH_SIZE
 from tests.acceptance.conftest import Gamekeeper
 
 EXPORT = "/api/games/user/alice"
@@ -84,7 +85,7 @@ def test_a_sync_killed_mid_stream_resumes_and_loses_nothing(
     emulator.faults.games_per_s = 2000  # slow enough to be caught mid-stream
     with start(env, tmp_path, "sync", "lichess:alice") as first:
         try:
-            assert emulator.log.wait_for(lambda es: sent(es) >= 1200, timeout=60)
+            assert emulator.log.wait_for(lambda es: sent(es) >= 2500, timeout=60)
         finally:
             first.send_signal(signal.SIGKILL)
     first_run = sent(emulator.log.entries)
@@ -100,7 +101,7 @@ def test_a_sync_killed_mid_stream_resumes_and_loses_nothing(
     assert "resuming sync_games" in out
     assert stored(db) == (5000, 5000)  # the whole corpus, no duplicates
     refetched = first_run + sent(emulator.log.entries) - 5000
-    assert refetched <= 500 + 1  # at most one batch (and the game at the cursor)
+    assert refetched <= BATCH_SIZE + 1  # at most one batch (and the game at the cursor)
 
 
 def test_second_sync_is_refused_while_one_runs_and_ctrl_c_cancels(

@@ -89,7 +89,7 @@ async def test_game_fields_round_trip(store: SqlStore) -> None:
     await store.upsert_games([game], job_id=None)
     row = await store.get_game_by_key(Platform.LICHESS, "g0000001")
     assert row is not None
-    assert row["evals"] == [{"cp": 20}, None, {"mate": -3}, {"cp": -15}]
+    assert row["evals"] == [20, None, "#-3", -15]
     assert row["start_time"] == game.start_time
     assert row["start_time"].tzinfo is not None
     assert row["raw"] == game.raw
@@ -178,7 +178,7 @@ async def test_games_table_has_the_upsert_key(store: SqlStore) -> None:
     names = {
         tuple(c.columns.keys()) for c in games.constraints if isinstance(c, sa.UniqueConstraint)
     }
-    assert ("platform", "platform_game_id") in names
+    assert ("platform_game_id", "platform") in names
 
 
 async def test_a_cancel_request_survives_a_running_jobs_own_writes(store: SqlStore) -> None:

@@ -317,8 +317,9 @@ def datetime_to_ms(value: datetime) -> int:
 
 
 def _int(value: object) -> int | None:
-    # bool is an int in Python; a JSON `true` is never a number here.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # `type(...) is int`: a JSON `true` is a bool, never a number here (and this runs
+    # dozens of times per game, so it stays this cheap).
+    return value if type(value) is int else None
 
 
 def _str(value: object) -> str | None:
@@ -374,7 +375,11 @@ def _time_control(raw: Mapping[str, Any]) -> TimeControl | None:
     clock = _dict(raw.get("clock"))
     initial = _int(clock.get("initial"))
     if initial is not None:
-        return TimeControl(initial_s=initial, increment_s=_int(clock.get("increment")) or 0)
+        key = (initial, _int(clock.get("increment")) or 0)
+        control = _CONTROLS.get(key)
+        if control is None:
+            control = _CONTROLS[key] = TimeControl(initial_s=key[0], increment_s=key[1])
+        return control
     days = _int(raw.get("daysPerTurn"))
     if days is not None:
         return TimeControl(days_per_move=days)
@@ -385,9 +390,23 @@ def _opening(raw: object) -> Opening | None:
     opening = _dict(raw)
     if not opening:
         return None
-    return Opening(
-        eco=_str(opening.get("eco")), name=_str(opening.get("name")), ply=_int(opening.get("ply"))
-    )
+    key = (_str(opening.get("eco")), _str(opening.get("name")), _int(opening.get("ply")))
+    found = _OPENINGS.get(key)
+    if found is None:
+        found = Opening(eco=key[0], name=key[1], ply=key[2])
+        if len(_OPENINGS) < _CACHE_LIMIT:
+            _OPENINGS[key] = found
+    return found
+
+
+_INT_ONLY: Final = frozenset({int})
+_WINNERS: Final[Mapping[object, Winner]] = {"white": Winner.WHITE, "black": Winner.BLACK}
+#: Time controls, openings and evaluations are frozen values that repeat a lot: a sync
+#: shares one object per distinct value instead of building it per game (bounded).
+_CACHE_LIMIT: Final = 50_000
+_CONTROLS: dict[tuple[int, int], TimeControl] = {}
+_OPENINGS: dict[tuple[str | None, str | None, int | None], Opening] = {}
+_EVALS: dict[int, Eval] = {}
 
 
 def _align(values: Sequence[_T | None], length: int) -> tuple[_T | None, ...]:
@@ -399,6 +418,8 @@ def _align(values: Sequence[_T | None], length: int) -> tuple[_T | None, ...]:
 def _clocks(raw: object, plies: int) -> tuple[int | None, ...] | None:
     if not isinstance(raw, list):
         return None
+    if len(raw) == plies and set(map(type, raw)) <= _INT_ONLY:
+        return tuple(raw)  # the usual case, checked in C rather than item by item
     return _align([_int(c) for c in raw], plies)
 
 
@@ -406,10 +427,25 @@ def _evals(raw: object, plies: int) -> tuple[Eval | None, ...] | None:
     if not isinstance(raw, list):
         return None
     evals: list[Eval | None] = []
+    append = evals.append
     for entry in raw:
-        item = _dict(entry)
-        cp, mate = _int(item.get("eval")), _int(item.get("mate"))
-        evals.append(Eval(cp=cp, mate=mate) if cp is not None or mate is not None else None)
+        if type(entry) is not dict:
+            append(None)
+            continue
+        cp, mate = entry.get("eval"), entry.get("mate")
+        if type(cp) is int and mate is None:
+            cached = _EVALS.get(cp)
+            if cached is None:
+                cached = Eval(cp=cp)
+                if len(_EVALS) < _CACHE_LIMIT:
+                    _EVALS[cp] = cached
+            append(cached)
+        elif type(cp) is int:
+            append(Eval(cp=cp, mate=mate if type(mate) is int else None))
+        elif type(mate) is int:
+            append(Eval(mate=mate))
+        else:
+            append(None)
     return _align(evals, plies)
 
 
@@ -422,14 +458,14 @@ def parse_game(
     None rather than (). Raises `MalformedRecord` when the record has no usable id.
     """
     record = cast(Mapping[str, Any], raw)
-    if not isinstance(record, Mapping):
+    # `type(...) is dict` first: the ABC check is slow, and orjson always gives dicts.
+    if type(record) is not dict and not isinstance(record, Mapping):
         raise MalformedRecord("a Lichess game must be a JSON object")
     game_id = _str(record.get("id"))
     if game_id is None:
         raise MalformedRecord("a Lichess game without an id")
     players = _dict(record.get("players"))
-    winner_raw = record.get("winner")
-    winner = Winner(winner_raw) if winner_raw in ("white", "black") else None
+    winner = _WINNERS.get(record.get("winner"))
     termination = _termination(_status_name(record.get("status")), winner)
 
     moves: tuple[str, ...] | None = None

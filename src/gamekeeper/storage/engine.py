@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,22 +97,40 @@ def _create_sqlite_engine(url: sa.URL) -> sa.Engine:
 
 
 def upsert(
-    table: sa.Table,
+    table: sa.TableClause,
     dialect: sa.Dialect,
     *,
     key: list[str],
     update: dict[str, Any],
+    where: Callable[[Any], sa.ColumnElement[bool]] | None = None,
 ) -> sa.Insert:
-    """INSERT ... ON CONFLICT (key) DO UPDATE, for SQLite and PostgreSQL alike.
+    """INSERT ... ON CONFLICT (key) DO UPDATE [WHERE ...], for SQLite and PostgreSQL alike.
 
-    `update` maps columns to expressions; use `excluded(column)` for the new value.
+    `update` maps columns to values or to functions of `excluded` (the new row); `where`,
+    a function of `excluded`, limits which conflicting rows are updated at all.
     """
     insert_fn = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     stmt = insert_fn(table)
     values = {
         name: (expr(stmt.excluded) if callable(expr) else expr) for name, expr in update.items()
     }
-    return stmt.on_conflict_do_update(index_elements=key, set_=values)
+    condition = where(stmt.excluded) if where is not None else None
+    return stmt.on_conflict_do_update(index_elements=key, set_=values, where=condition)
+
+
+def one_of(
+    column: sa.ColumnElement[Any], values: list[str], dialect: sa.Dialect
+) -> sa.ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `= ANY(array)` with one parameter.
+
+    psycopg prepares a statement it sees often, and PostgreSQL may then settle on a
+    generic plan: with 500 separate parameters that became a sequential scan checking
+    each row against each value, slower with every game stored. One array parameter
+    keeps the index plan.
+    """
+    if dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.String)))
+    return column.in_(values)
 
 
 def insert_ignore(table: sa.Table, dialect: sa.Dialect, *, key: list[str]) -> sa.Insert:

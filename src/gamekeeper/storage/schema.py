@@ -177,9 +177,12 @@ games = sa.Table(
     sa.Column("last_job_id", sa.String(20)),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    sa.UniqueConstraint("platform", "platform_game_id"),
-    sa.Index("ix_games_white", "platform", "white_id", "start_time"),
-    sa.Index("ix_games_black", "platform", "black_id", "start_time"),
+    # The game id leads: batch lookups by id then use the index whatever the statistics.
+    sa.UniqueConstraint("platform_game_id", "platform"),
+    # Player first: an index led by `platform` would tempt PostgreSQL, before it has
+    # statistics, into scanning a whole platform to look up a batch of game ids.
+    sa.Index("ix_games_white", "white_id", "platform", "start_time"),
+    sa.Index("ix_games_black", "black_id", "platform", "start_time"),
     sa.Index("ix_games_start_time", "start_time"),
 )
 

@@ -24,7 +24,7 @@ from gamekeeper.domain.games import (
 )
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import GamePage, GameQuery, StoredGame, UpsertResult
-from gamekeeper.storage.engine import upsert
+from gamekeeper.storage.engine import one_of, upsert
 from gamekeeper.storage.schema import cursors, games
 
 #: Keys per `IN (...)` lookup; far below SQLite's variable limit.
@@ -36,10 +36,19 @@ def digest(game: Game) -> str:
     return hashlib.blake2b(game.raw.encode(), digest_size=16).hexdigest()
 
 
-def _eval_json(value: Eval | None) -> Any:
+def _eval_json(value: Eval | None) -> int | str | None:
+    """Compact: centipawns as a number, a mate as `"#-3"` (no dict per move to build)."""
     if value is None:
         return None
-    return {"mate": value.mate} if value.mate is not None else {"cp": value.cp}
+    return value.cp if value.mate is None else f"#{value.mate}"
+
+
+def _eval_of(value: int | str | None) -> Eval | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Eval(mate=int(value[1:]))
+    return Eval(cp=value)
 
 
 def game_to_row(game: Game, *, job_id: str | None, now: datetime) -> dict[str, Any]:
@@ -86,16 +95,34 @@ def game_to_row(game: Game, *, job_id: str | None, now: datetime) -> dict[str, A
     }
 
 
-def _keep_stored_when_incoming_lacks_moves(column: str) -> Any:
-    """A metadata-only record never erases moves (or their raw record) fetched earlier."""
+#: `games` without column types: rows for it are handed to the driver as they are.
+#: The hot path of a sync prepares values itself (orjson for JSON, one string format for
+#: SQLite datetimes), skipping SQLAlchemy's per-value bind processing.
+_PLAIN = sa.table("games", *(sa.column(c.name) for c in games.columns))
+_ROW_KEYS = [c.name for c in games.columns if c.name != "id"]
+_JSON_COLUMNS = ("clocks", "evals")
+_TIME_COLUMNS = ("start_time", "end_time", "created_at", "updated_at")
 
-    def expr(excluded: Any) -> Any:
-        return sa.case(
-            (sa.and_(excluded.moves.is_(None), games.c.moves.is_not(None)), games.c[column]),
-            else_=excluded[column],
-        )
 
-    return expr
+def sqlite_time(value: datetime) -> str:
+    """UtcDateTime's SQLite format: naive UTC, always with microseconds."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(sep=" ", timespec="microseconds")[:26]
+
+
+def _for_driver(row: dict[str, Any], *, sqlite: bool) -> dict[str, Any]:
+    """`row` with values as the driver takes them (what the typed columns would bind)."""
+    for name in _JSON_COLUMNS:
+        value = row[name]
+        if value is not None:
+            row[name] = orjson.dumps(value).decode()
+    if sqlite:
+        for name in _TIME_COLUMNS:
+            value = row[name]
+            if value is not None:
+                row[name] = sqlite_time(value)
+    return row
 
 
 #: Columns an upsert refreshes; identity, first job and creation time stay.
@@ -104,24 +131,34 @@ _UPDATE: dict[str, Any] = {
     for name in (c.name for c in games.columns)
     if name not in ("id", "platform", "platform_game_id", "first_job_id", "created_at")
 }
-_UPDATE.update(
-    {
-        name: _keep_stored_when_incoming_lacks_moves(name)
-        for name in ("moves", "ply_count", "clocks", "evals", "raw", "digest")
-    }
-)
+
+
+def _worth_updating(excluded: Any) -> sa.ColumnElement[bool]:
+    """Update a stored game only if the record changed, and never to erase its moves:
+    a metadata-only record (no moves) leaves a game with moves as it is."""
+    erases_moves = sa.and_(excluded.moves.is_(None), games.c.moves.is_not(None))
+    unchanged = sa.and_(
+        games.c.digest == excluded.digest,
+        sa.or_(games.c.moves.is_not(None), excluded.moves.is_(None)),
+    )
+    return sa.not_(sa.or_(erases_moves, unchanged))
 
 
 def upsert_games(conn: sa.Connection, batch: Sequence[Game], *, job_id: str | None) -> UpsertResult:
-    """Insert new games, update changed ones, skip unchanged ones; count each."""
+    """Insert new games, update changed ones, skip unchanged ones; count each.
+
+    One lookup of the batch's keys sorts the games, then one executemany upserts those
+    to write (psycopg pipelines it; RETURNING would force a slower multi-VALUES form).
+    """
     now = datetime.now(UTC)
     latest: dict[tuple[Platform, str], Game] = {}
     for game in batch:  # the last record of a game in a batch wins
         latest[(game.platform, game.platform_game_id)] = game
     stored = _stored_state(conn, latest.keys())
+    sqlite = conn.dialect.name == "sqlite"
     rows, inserted, updated, skipped = [], 0, 0, 0
     for key, game in latest.items():
-        row = game_to_row(game, job_id=job_id, now=now)
+        row = _for_driver(game_to_row(game, job_id=job_id, now=now), sqlite=sqlite)
         state = stored.get(key)
         if state is None:
             inserted += 1
@@ -134,29 +171,52 @@ def upsert_games(conn: sa.Connection, batch: Sequence[Game], *, job_id: str | No
             updated += 1
         rows.append(row)
     if rows:
-        stmt = upsert(games, conn.dialect, key=["platform", "platform_game_id"], update=_UPDATE)
-        conn.execute(stmt, rows)
+        sql, order = _upsert_sql(conn.dialect)
+        conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order else rows)
     return UpsertResult(inserted=inserted, updated=updated, skipped_existing=skipped)
+
+
+#: The games upsert, compiled once per dialect: (SQL, positional parameter order or None
+#: for named parameters). The driver runs it straight, so a batch costs one executemany.
+_UPSERT_SQL: dict[str, tuple[str, list[str] | None]] = {}
+
+
+def _upsert_sql(dialect: sa.Dialect) -> tuple[str, list[str] | None]:
+    cached = _UPSERT_SQL.get(dialect.name)
+    if cached is None:
+        stmt = upsert(
+            _PLAIN,
+            dialect,
+            key=["platform", "platform_game_id"],
+            update=_UPDATE,
+            where=_worth_updating,  # the same rule again, for a writer racing us
+        )
+        compiled = stmt.compile(dialect=dialect, column_keys=_ROW_KEYS)
+        order = list(compiled.positiontup) if compiled.positiontup else None
+        cached = _UPSERT_SQL[dialect.name] = (str(compiled), order)
+    return cached
 
 
 def _stored_state(
     conn: sa.Connection, keys: Iterable[tuple[Platform, str]]
 ) -> dict[tuple[Platform, str], tuple[str, bool]]:
-    """(digest, has moves) of the stored games among `keys`."""
-    by_platform: dict[Platform, list[str]] = {}
-    for platform, game_id in keys:
-        by_platform.setdefault(platform, []).append(game_id)
+    """(digest, has moves) of the stored games among `keys`.
+
+    Looked up by game id alone (the unique index's first column) and matched to the
+    platform here: with `platform = ...` in the query, PostgreSQL without statistics
+    (a fresh table during a first sync) picks a plan that scans the whole platform.
+    """
+    wanted = set(keys)
+    ids = sorted({game_id for _, game_id in wanted})
     found: dict[tuple[Platform, str], tuple[str, bool]] = {}
-    for platform, ids in by_platform.items():
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            stmt = sa.select(
-                games.c.platform_game_id, games.c.digest, games.c.moves.is_not(None)
-            ).where(
-                games.c.platform == platform.value,
-                games.c.platform_game_id.in_(ids[start : start + LOOKUP_CHUNK]),
-            )
-            for game_id, game_digest, has_moves in conn.execute(stmt):
-                found[(platform, game_id)] = (game_digest, bool(has_moves))
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        stmt = sa.select(
+            games.c.platform, games.c.platform_game_id, games.c.digest, games.c.moves.is_not(None)
+        ).where(one_of(games.c.platform_game_id, ids[start : start + LOOKUP_CHUNK], conn.dialect))
+        for platform, game_id, game_digest, has_moves in conn.execute(stmt):
+            key = (Platform(platform), game_id)
+            if key in wanted:
+                found[key] = (game_digest, bool(has_moves))
     return found
 
 
@@ -248,13 +308,7 @@ def row_to_game(row: sa.RowMapping) -> StoredGame:
         ),
         moves=None if moves is None else tuple(moves.split()),
         clocks=None if row["clocks"] is None else tuple(row["clocks"]),
-        evals=(
-            None
-            if evals is None
-            else tuple(
-                None if e is None else Eval(cp=e.get("cp"), mate=e.get("mate")) for e in evals
-            )
-        ),
+        evals=None if evals is None else tuple(_eval_of(e) for e in evals),
         initial_fen=row["initial_fen"],
         url=row["url"],
         raw=row["raw"],

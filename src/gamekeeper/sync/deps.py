@@ -10,7 +10,7 @@ from gamekeeper.storage.base import AccountStore, GameStore
 
 #: Games committed per checkpoint: big enough to amortise a transaction, small enough
 #: that a crash re-fetches little.
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 
 
 class SyncStore(AccountStore, GameStore, Protocol):

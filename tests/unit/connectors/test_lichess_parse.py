@@ -137,8 +137,8 @@ def test_ai_opponent(edge: dict[str, Game]) -> None:
 
 def test_imported_game_players_have_only_names(edge: dict[str, Game]) -> None:
     game = edge["imported"]
-    assert game.white == Player(name="Garry Kasparov")
-    assert game.black == Player(name="Veselin Topalov")
+    assert game.white == Player(name="Garry Kasparov", id="garry kasparov")
+    assert game.black == Player(name="Veselin Topalov", id="veselin topalov")
     assert game.time_control is None
 
 

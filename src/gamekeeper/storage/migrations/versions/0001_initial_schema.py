@@ -84,16 +84,16 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_games")),
         sa.UniqueConstraint(
-            "platform", "platform_game_id", name=op.f("uq_games_platform_platform_game_id")
+            "platform_game_id", "platform", name=op.f("uq_games_platform_game_id_platform")
         ),
     )
     with op.batch_alter_table("games", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_games_black", ["platform", "black_id", "start_time"], unique=False
+            "ix_games_black", ["black_id", "platform", "start_time"], unique=False
         )
         batch_op.create_index("ix_games_start_time", ["start_time"], unique=False)
         batch_op.create_index(
-            "ix_games_white", ["platform", "white_id", "start_time"], unique=False
+            "ix_games_white", ["white_id", "platform", "start_time"], unique=False
         )
 
     op.create_table(
