@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Final
 
 from gamekeeper.connectors.base import RecordError
@@ -334,7 +334,7 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
     if junk:
         yield _error(offset, rest_offset, "binary data in the movetext", text[:stop])
     else:
-        yield PgnRecord(
+        record = PgnRecord(
             offset=offset,
             end_offset=rest_offset,
             tags=tags,
@@ -342,6 +342,16 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
             mainline=mainline,
             text=text[:stop],
         )
+        following = _read_untagged(rest_offset, end, text[rest:], encoding)
+        first = next(following, None)
+        # Nothing but comments after the game: it ends where the piece ends, so the
+        # items still tile the stream up to its end.
+        yield record if first is not None else replace(record, end_offset=end)
+        if first is None:
+            return
+        yield first
+        yield from following
+        return
     yield from _read_untagged(rest_offset, end, text[rest:], encoding)
 
 
@@ -462,24 +472,27 @@ def _read_untagged(
         counted[:] = [index, at]
         return at
 
+    # The last game read, held back until we know whether more than comments follow
+    # it: if not, it ends where the piece ends, so the items tile the stream.
+    pending: PgnRecord | None = None
     while position < len(text):
         start = _UNTAGGED_GAME_RE.search(text, position)
         game_start = len(text) if start is None else start.start()
-        stray = game_start > position and _COMMENT_RE.sub("", text[position:game_start]).strip(
-            _BLANK
-        )
-        if stray and bad_start is None:
+        if bad_start is None and _is_stray(text[position:game_start]):
             bad_start = position
         stop = movetext_end(text, game_start) if game_start < len(text) else None
         piece_end = len(text) if stop is None else stop
         piece = text[game_start:piece_end]
         mainline = parse_movetext(piece) if stop is not None else None
         if mainline is not None and mainline.moves and not _BINARY_RE.search(piece):
+            if pending is not None:
+                yield pending
+                pending = None
             if bad_start is not None:
                 yield _untagged_error(text, bad_start, game_start, byte_offset)
                 bad_start = None
             following = _skip_space(text, piece_end)
-            yield PgnRecord(
+            pending = PgnRecord(
                 offset=byte_offset(game_start),
                 end_offset=end if following == len(text) else byte_offset(following),
                 tags={},
@@ -489,11 +502,22 @@ def _read_untagged(
             )
             position = following
         else:
-            if bad_start is None and _COMMENT_RE.sub("", piece).strip(_BLANK):
+            if bad_start is None and _is_stray(piece):
                 bad_start = game_start
             position = _skip_space(text, piece_end)
     if bad_start is not None:
+        if pending is not None:
+            yield pending
         yield _untagged_error(text, bad_start, len(text), byte_offset, end)
+    elif pending is not None:
+        yield replace(pending, end_offset=end)
+
+
+def _is_stray(text: str) -> bool:
+    """Whether text outside games is more than blanks and comments. Binary data never
+    passes for a comment, even behind a `%` or `;` or inside braces."""
+    text = text.strip(_BLANK)
+    return bool(text) and bool(_BINARY_RE.search(text) or _COMMENT_RE.sub("", text).strip(_BLANK))
 
 
 def _untagged_error(

@@ -8,7 +8,7 @@ import itertools
 import random
 import tracemalloc
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gamekeeper.connectors.pgn import PgnError, PgnRecord, iter_pgn
@@ -93,6 +93,29 @@ def test_binary_garbage_at_the_start_and_the_end() -> None:
     items = read(data)
     assert events(items) == ["Game 1"]
     assert [e.offset for e in errors(items)] == [0, len(data) - 2]
+
+
+def test_binary_garbage_behind_a_percent_sign_at_the_end_is_reported() -> None:
+    # A `%` line is an escape (comment) line in PGN, but binary data is no comment.
+    data = game(1) + b"%#$\xf7.\x9c\x13\xa2\x00 junk\n"
+    items = read(data)
+    assert events(items) == ["Game 1"]
+    [error] = errors(items)
+    assert (error.offset, error.end_offset) == (len(game(1)), len(data))
+    assert error.message == "binary data, not PGN"
+    assert_tiled(items, len(data))
+
+
+def test_comments_after_the_last_game_belong_to_it() -> None:
+    for tail in (b"; the end\n", b"% escape line\n\n", b"{ a comment }\n"):
+        data = game(1) + b"1. d4 d5 *\n\n" + tail
+        items = read(data)
+        assert not errors(items)
+        assert_tiled(items, len(data))
+        data = game(1) + tail
+        items = read(data)
+        assert not errors(items)
+        assert_tiled(items, len(data))
 
 
 def test_a_dos_end_of_file_mark_is_not_an_error() -> None:
@@ -222,6 +245,8 @@ def test_memory_stays_flat_on_a_huge_unbroken_line() -> None:
     chunk_bytes=st.integers(1, 600),
     seed=st.integers(0, 2**16),
 )
+# Garbage that starts with `%` (an escape line) after the last game.
+@example(pieces=["truncated", "good", "garbage"], chunk_bytes=1, seed=342)
 def test_good_games_survive_any_mix_of_damage(
     pieces: list[str], chunk_bytes: int, seed: int
 ) -> None:
