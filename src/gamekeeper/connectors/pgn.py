@@ -1,7 +1,8 @@
 """PGN files as a source of games: open any file, read it fast, map records to `Game`.
 
-- `open_pgn(path)`: plain, gzip, bzip2 or zstandard (told by magic bytes, else by
-  extension), streamed, with the compressed bytes consumed for progress.
+- `open_pgn(path)` (`pgn_files`): plain, gzip, bzip2 or zstandard (told by magic
+  bytes, else by extension), streamed, with the compressed bytes consumed for
+  progress and damage in compressed data reported rather than raised.
 - `iter_pgn` / `PgnRecord` / `PgnError` (`pgn_reader`): the streaming reader.
 - `record_to_game(record)`: one record as a `Game`.
 - `read_pgn_games(stream)`: both together, each game or error with the offset to
@@ -29,19 +30,13 @@ draw, anything else `unknownFinish`.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
-import io
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import BinaryIO, Final, NamedTuple, cast
+from typing import BinaryIO, Final
 
-import zstandard
-
+from gamekeeper.connectors.pgn_files import OpenedPgn, open_pgn
 from gamekeeper.connectors.pgn_movetext import Movetext, parse_movetext
 from gamekeeper.connectors.pgn_reader import DEFAULT_MAX_GAME_BYTES, PgnError, PgnRecord, iter_pgn
 from gamekeeper.domain.games import (
@@ -147,75 +142,6 @@ _TERMINATION_WORDS: Final = (
     ("fifty", Termination.FIFTY_MOVES),
     ("agreement", Termination.DRAW),
 )
-
-
-class OpenedPgn(NamedTuple):
-    """A PGN file opened for streaming."""
-
-    #: The decompressed bytes.
-    stream: BinaryIO
-    #: The file's size on disk (compressed, if it is).
-    total_bytes: int
-    #: How many bytes of the file on disk have been consumed: progress is this / total.
-    position: Callable[[], int]
-
-
-class _Decompressed(io.RawIOBase):
-    """A decompressing reader that also closes the file under it."""
-
-    def __init__(self, inner: BinaryIO, file: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-        self._file = file
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        return self._inner.read(size)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        try:
-            self._inner.close()
-        finally:
-            self._file.close()
-            super().close()
-
-
-def open_pgn(path: str | os.PathLike[str]) -> OpenedPgn:
-    """Open a PGN file, plain or compressed (gzip, bzip2, zstandard), for streaming.
-
-    The format comes from the file's first bytes, or its extension when they say
-    nothing. Offsets of records are in the decompressed stream: resuming a compressed
-    file decompresses and skips up to the offset, which is fast next to parsing.
-    """
-    file = Path(path).open("rb")  # noqa: SIM115 (closed through the returned stream)
-    try:
-        total = os.fstat(file.fileno()).st_size
-        magic = file.read(4)
-        file.seek(0)
-        suffix = Path(path).suffix.lower()
-        inner: BinaryIO
-        if magic.startswith(b"\x1f\x8b") or (not magic and suffix == ".gz"):
-            inner = cast(BinaryIO, gzip.GzipFile(fileobj=file, mode="rb"))
-        elif magic.startswith(b"BZh"):
-            inner = cast(BinaryIO, bz2.BZ2File(file, mode="rb"))
-        elif magic == b"\x28\xb5\x2f\xfd":
-            inner = zstandard.ZstdDecompressor().stream_reader(
-                file, read_size=1 << 20, read_across_frames=True, closefd=False
-            )
-        else:
-            return OpenedPgn(stream=file, total_bytes=total, position=file.tell)
-        stream = cast(BinaryIO, _Decompressed(inner, file))
-        return OpenedPgn(stream=stream, total_bytes=total, position=file.tell)
-    except BaseException:
-        file.close()
-        raise
 
 
 def read_pgn_games(

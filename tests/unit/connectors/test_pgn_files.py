@@ -98,3 +98,42 @@ def test_read_pgn_games_pairs_items_with_resume_offsets(tmp_path: Path) -> None:
     assert [end for item, end in items if isinstance(item, Game)] == [r.end_offset for r in records]
     assert items[-1][1] == path.stat().st_size
     assert not isinstance(items[-1][0], Game)
+
+
+@pytest.mark.parametrize("name", ["games.pgn.gz", "games.pgn.bz2", "games.pgn.zst"])
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_damaged_compressed_data_ends_the_stream_and_says_why(
+    tmp_path: Path, data: bytes, name: str, damage: str
+) -> None:
+    whole = COMPRESSORS[name](data)
+    # Not half-way: the zstandard file's second frame starts about there.
+    middle = len(whole) * 3 // 5
+    if damage == "truncated":
+        broken = whole[:middle]
+    else:
+        broken = whole[:middle] + bytes(64) + whole[middle + 64 :]
+    path = tmp_path / name
+    path.write_bytes(broken)
+    opened = open_pgn(path)
+    with opened.stream as stream:
+        items = list(iter_pgn(stream, chunk_bytes=4096))
+        message = opened.damage()
+    with CORPUS.open("rb") as handle:
+        expected = [r.text for r in iter_pgn(handle)] * 30
+    records = [r.text for r in items if isinstance(r, PgnRecord)]
+    # Every game read is a game of the file, in order; the stream stopped at the damage.
+    assert records == expected[: len(records)]
+    assert len(records) < len(expected)
+    assert message is not None
+    assert "damaged compressed data near byte" in message
+
+
+@pytest.mark.parametrize("name", COMPRESSORS)
+def test_an_intact_file_reports_no_damage(tmp_path: Path, data: bytes, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(COMPRESSORS[name](data))
+    opened = open_pgn(path)
+    with opened.stream as stream:
+        for _ in iter_pgn(stream):
+            pass
+        assert opened.damage() is None
