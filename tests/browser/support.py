@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import ConsoleMessage, Locator, Page, Response, expect
 
 from gamekeeper.emulators.lichess import LichessEmulator
+from gamekeeper.sync.deps import BATCH_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -17,12 +18,13 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 #: Emulated Lichess players: one to sync to the end, one big enough to cancel midway,
-#: one for the rate-limit wait.
-SYNC_PLAYER, SYNC_GAMES = "sync_me", 1200
-CANCEL_PLAYER, CANCEL_GAMES = "cancel_me", 30_000
+#: one for the rate-limit wait. Progress moves once per committed batch, so sizes follow
+#: the sync's batch size: the first sync shows two batches and a remainder.
+SYNC_PLAYER, SYNC_GAMES = "sync_me", BATCH_SIZE * 5 // 2
+CANCEL_PLAYER, CANCEL_GAMES = "cancel_me", BATCH_SIZE * 20
 WAIT_PLAYER, WAIT_GAMES = "wait_me", 40
-#: Streams are paced so a sync takes a few seconds: progress is seen to move.
-GAMES_PER_S = 300.0
+#: Streams are paced at a batch every 1.5 s: a sync takes a few seconds, progress moves.
+GAMES_PER_S = BATCH_SIZE / 1.5
 #: The shared Lichess cool-down after a 429, short enough for a test to wait out.
 LICHESS_COOLDOWN_S = 4
 
@@ -71,6 +73,11 @@ def tab(page: Page, name: str) -> Locator:
     return page.get_by_role("navigation", name="Main").get_by_role(
         "link", name=re.compile(f"^{name}")
     )
+
+
+def scripts_ready(page: Page) -> None:
+    """Wait for the page's (deferred) scripts: before them, forms submit as plain HTML."""
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
 
 def log_in(page: Page, dashboard: Dashboard) -> None:

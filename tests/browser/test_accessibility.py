@@ -11,7 +11,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import Dashboard, log_in, snap, tab, tab_to, unlabelled_controls
+from tests.browser.support import (
+    Dashboard,
+    log_in,
+    scripts_ready,
+    snap,
+    tab,
+    tab_to,
+    unlabelled_controls,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +61,7 @@ def test_the_dashboard_works_by_keyboard(page: Page, dashboard: Dashboard) -> No
     tab_to(page, games_tab, key="Shift+Tab")
     page.keyboard.press("Enter")
     expect(page).to_have_url(dashboard.url("/games"))
+    scripts_ready(page)
     tab_to(page, page.get_by_label("Speed"))
     for _ in range(3):  # a closed select changes with the arrows: Any → … → Blitz
         page.keyboard.press("ArrowDown")
@@ -65,6 +74,7 @@ def test_the_dashboard_works_by_keyboard(page: Page, dashboard: Dashboard) -> No
     assert focus != "none", "focus must be visible"
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/games/\d+$"))
+    scripts_ready(page)
     board = page.locator("[data-board]")
     tab_to(page, board)
     before = int(board.get_attribute("data-ply") or 0)

@@ -7,7 +7,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import Dashboard, log_in, snap, tab, tab_to, unlabelled_controls
+from tests.browser.seed import SEED_PLAYER
+from tests.browser.support import (
+    Dashboard,
+    log_in,
+    scripts_ready,
+    snap,
+    tab,
+    tab_to,
+    unlabelled_controls,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +28,8 @@ def test_filter_the_list_and_page_through_it(page: Page, dashboard: Dashboard) -
     expect(rows).to_have_count(50)  # a full page of the seeded games
     assert unlabelled_controls(page) == []
 
+    # The seeded account's games (other tests sync more games into other accounts).
+    page.get_by_label("Account").select_option(label=f"lichess:{SEED_PLAYER}")
     page.get_by_label("Speed").select_option("blitz")
     page.get_by_label("Colour").select_option("white")
     page.get_by_label("Opening").fill("Sicilian")
@@ -48,9 +59,14 @@ def test_game_page_steps_through_moves_by_button_keyboard_and_list(
     page: Page, dashboard: Dashboard
 ) -> None:
     log_in(page, dashboard)
-    page.goto("/games?speed=rapid")
+    page.goto("/games")
+    page.get_by_label("Account").select_option(label=f"lichess:{SEED_PLAYER}")
+    page.get_by_label("Speed").select_option("rapid")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"speed=rapid"))
     page.locator("a.game-link").first.click()
     expect(page).to_have_url(re.compile(r"/games/\d+$"))
+    scripts_ready(page)
     board = page.locator("[data-board]")
     image = board.locator("img")
     plies = int(board.get_attribute("data-plies") or 0)

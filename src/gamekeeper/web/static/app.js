@@ -27,6 +27,8 @@ function main() {
   const page = document.body.dataset.page;
   pages[page]?.();
   if ('live' in document.body.dataset) startLive(document.body.dataset.jobsUrl);
+  // Scripts are deferred: until now the forms would submit as plain HTML (tests wait).
+  document.body.dataset.ready = 'true';
 }
 
 main();
