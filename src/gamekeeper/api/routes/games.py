@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from gamekeeper.api.deps import CurrentUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
@@ -17,7 +17,7 @@ from gamekeeper.storage.base import GameQuery
 
 router = APIRouter(prefix="/api/games", tags=["games"], responses=ERROR_RESPONSES)
 
-GameId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+GameId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SPEEDS = Literal["ultraBullet", "bullet", "blitz", "rapid", "classical", "correspondence"]
 MEDIA_TYPES = {
     "pgn": "application/x-chess-pgn",
@@ -109,13 +109,13 @@ async def export_games(
 
 @router.get(
     "/{game_id}.pgn",
-    response_class=PlainTextResponse,
+    # A plain Response class: the error responses stay documented as JSON.
+    response_class=Response,
     responses={200: {"content": {"application/x-chess-pgn": {}}, "description": "The game as PGN"}},
 )
-async def game_pgn(game_id: GameId, user: CurrentUser, services: ServicesDep) -> PlainTextResponse:
-    return PlainTextResponse(
-        await services.games.pgn(user, game_id), media_type="application/x-chess-pgn"
-    )
+async def game_pgn(game_id: GameId, user: CurrentUser, services: ServicesDep) -> Response:
+    pgn = await services.games.pgn(user, game_id)
+    return Response(pgn, media_type="application/x-chess-pgn")
 
 
 @router.get("/{game_id}", response_model=GameDetailOut)

@@ -1,0 +1,120 @@
+"""Games over HTTP: filtered pages, one game, and exports that stream."""
+
+from __future__ import annotations
+
+import io
+import socket
+
+import chess.pgn
+import httpx
+import orjson
+import sqlalchemy as sa
+
+from tests.conftest import count_statements
+from tests.integration.api.conftest import Api, ApiFactory
+from tests.integration.api.test_api_jobs import read_events
+
+
+def sync(api: Api, client: httpx.Client, username: str) -> None:
+    job = client.post(
+        "/api/jobs",
+        json={
+            "job_type": "sync_games",
+            "parameters": {"platform": "lichess", "username": username},
+        },
+        headers=api.auth("alice"),
+    ).json()
+    events = read_events(client, f"/api/jobs/{job['id']}/events", api.auth("alice"))
+    assert orjson.loads(events[-2]["data"])["status"] == "completed"
+
+
+def test_export_streams_pgn_that_python_chess_reads_back(make_api: ApiFactory) -> None:
+    api = make_api()
+    api.lichess.corpus.add_games("magnus", 2000)  # 5,000 games in all
+    # A small receive window: the server can't buffer the whole export into the socket.
+    small = httpx.HTTPTransport(socket_options=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)])
+    with httpx.Client(base_url=api.url, timeout=120, transport=small) as client:
+        sync(api, client, "magnus")
+        pages = count_statements(api.services.store.engine, "SELECT games.id")
+        with client.stream(
+            "GET", "/api/games/export", params={"format": "pgn"}, headers=api.auth("alice")
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("application/x-chess-pgn")
+            chunks = response.iter_bytes()
+            body = [next(chunks)]
+            pages_at_first_bytes = len(pages)
+            body.extend(chunks)
+    # The first bytes came while most of the games were still unread.
+    assert pages_at_first_bytes < len(pages)
+    text = b"".join(body).decode()
+    stream = io.StringIO(text)
+    games = 0
+    while (game := chess.pgn.read_game(stream)) is not None:
+        assert not game.errors, (game.headers.get("Site"), game.errors)
+        assert game.headers["Result"] in ("1-0", "0-1", "1/2-1/2", "*")
+        games += 1
+    assert games == 5000
+
+
+def test_ndjson_and_csv_exports_and_one_game(api: Api) -> None:
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        sync(api, client, "hikaru")
+        ndjson = client.get("/api/games/export?format=ndjson", headers=api.auth("alice"))
+        assert ndjson.headers["content-type"].startswith("application/x-ndjson")
+        lines = ndjson.text.splitlines()
+        assert len(lines) == 40
+        csv = client.get("/api/games/export?format=csv", headers=api.auth("alice")).text
+        assert csv.splitlines()[0].startswith("id,platform,platform_game_id")
+        assert len(csv.splitlines()) == 41
+        first = client.get("/api/games?limit=1", headers=api.auth("alice")).json()["items"][0]
+        detail = client.get(f"/api/games/{first['id']}", headers=api.auth("alice")).json()
+        assert detail["raw"].startswith("{")
+        pgn = client.get(f"/api/games/{first['id']}.pgn", headers=api.auth("alice"))
+        assert pgn.status_code == 200
+        game = chess.pgn.read_game(io.StringIO(pgn.text))
+        assert game is not None
+        assert len(list(game.mainline_moves())) == len(detail["moves"] or [])
+
+
+def test_game_filters_and_pages(api: Api) -> None:
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        sync(api, client, "hikaru")
+        a = api.auth("alice")
+        seen: list[int] = []
+        cursor = None
+        while True:
+            params = {"limit": 7} | ({"cursor": cursor} if cursor else {})
+            page = client.get("/api/games", params=params, headers=a).json()
+            seen += [g["id"] for g in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == len(set(seen)) == 40
+        account = client.get("/api/accounts", headers=a).json()[0]["id"]
+        wins = client.get(
+            "/api/games", params={"account_id": account, "outcome": "win", "limit": 500}, headers=a
+        ).json()["items"]
+        assert wins
+        for g in wins:
+            mine = "white" if g["white"]["id"] == "hikaru" else "black"
+            assert g["winner"] == mine
+        blitz = client.get("/api/games", params={"speed": "blitz", "limit": 500}, headers=a).json()
+        assert all(g["speed"] == "blitz" for g in blitz["items"])
+        bad = client.get("/api/games", params={"speed": "hyper"}, headers=a)
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+        assert client.get("/api/games", params={"cursor": "junk"}, headers=a).status_code == 422
+
+
+def test_health_and_metrics(api: Api) -> None:
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        sync(api, client, "hikaru")
+        assert client.get("/healthz").json()["status"] == "ok"
+        metrics = client.get("/metrics").text
+        assert 'gamekeeper_jobs{status="completed"} 1.0' in metrics
+        assert "gamekeeper_games_stored 40.0" in metrics
+        assert "gamekeeper_upstream_requests_total{host=" in metrics
+        assert "gamekeeper_http_request_duration_seconds_bucket" in metrics
+
+
+_ = sa
