@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from typing import Any
 
 import uvicorn
@@ -40,20 +41,36 @@ async def first_start_login(services: Services, base_url: str, console: Console)
 
 
 async def run_server(services: Services, host: str, port: int, console: Console) -> None:
-    """Serve until interrupted; jobs still running are handed back to the queue."""
+    """Serve `services` (already started) until interrupted; running jobs are handed
+    back to the queue when they close."""
     base_url = f"http://{host}:{port}"
     await first_start_login(services, base_url, console)
-    await services.start()
     config = uvicorn.Config(
         create_app(services=services), host=host, port=port, log_level="warning", lifespan="on"
     )
-    console.print(f"gamekeeper serving on {base_url} (Ctrl-C to stop)", highlight=False)
-    await uvicorn.Server(config).serve()
+    await _AnnouncingServer(
+        config, f"gamekeeper serving on {base_url} (Ctrl-C to stop)", console
+    ).serve()
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """Says "serving" once the socket listens, so scripts can connect as soon as they read it."""
+
+    def __init__(self, config: uvicorn.Config, message: str, console: Console) -> None:
+        super().__init__(config)
+        self.message = message
+        self.console = console
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.console.print(self.message, highlight=False)
 
 
 async def serve_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         host = args.host or services.settings.host
         port = args.port or services.settings.port
+        await services.start()
         await run_server(services, host, port, console)
     return 0
