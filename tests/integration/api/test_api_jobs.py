@@ -212,3 +212,36 @@ def test_sync_status_is_idle_then_the_last_sync(api: Api) -> None:
         assert status["id"] == job["id"] and status["status"] == "completed"
         again = client.get(f"/api/accounts/{account['id']}", headers=api.auth("bob")).json()
         assert again["games"] == 40 and again["last_job"]["id"] == job["id"]
+
+
+def test_the_all_jobs_stream_shows_a_users_jobs_and_not_others(api: Api) -> None:
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        bobs = client.post(
+            "/api/jobs",
+            json={
+                "job_type": "sync_games",
+                "parameters": {"platform": "lichess", "username": "magnus"},
+            },
+            headers=api.auth("bob"),
+        ).json()
+        lines: list[str] = []
+        with client.stream("GET", "/api/events", headers=api.auth("alice")) as response:
+            assert response.status_code == 200
+            job = client.post(
+                "/api/jobs",
+                json={
+                    "job_type": "sync_games",
+                    "parameters": {"platform": "lichess", "username": "hikaru"},
+                },
+                headers=api.auth("alice"),
+            ).json()
+            for line in response.iter_lines():
+                lines.append(line)
+                if line.startswith("data: "):
+                    seen = orjson.loads(line.removeprefix("data: "))
+                    if seen["id"] == job["id"] and seen["status"] == "completed":
+                        break
+    snapshots = [orjson.loads(e["data"]) for e in sse_events(lines) if e.get("event") == "job"]
+    assert {s["id"] for s in snapshots} == {job["id"]}  # Bob's job never shows
+    assert snapshots[-1]["status"] == "completed"
+    assert bobs["id"] != job["id"]
