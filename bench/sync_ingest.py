@@ -187,16 +187,26 @@ def run_side(side: str, base_url: str, db_url: str) -> dict[str, Any]:
     return result
 
 
-def compare(kind: str, base_url: str, workdir: Path, postgres: str | None) -> dict[str, Any]:
-    results = {}
-    for side in ("floor", "gamekeeper"):
+def best_of(
+    kind: str, side: str, base_url: str, workdir: Path, postgres: str | None, runs: int
+) -> dict[str, Any]:
+    """The fastest of `runs` runs, each on a fresh database (the machine is shared)."""
+    results = []
+    for _ in range(runs):
         db_url, drop = fresh_database(kind, workdir, postgres)
         try:
-            results[side] = run_side(side, base_url, db_url)
+            results.append(run_side(side, base_url, db_url))
         finally:
             if drop:
                 drop()
-    floor, ours = results["floor"], results["gamekeeper"]
+    return min(results, key=lambda r: r["seconds"])
+
+
+def compare(
+    kind: str, base_url: str, workdir: Path, postgres: str | None, runs: int
+) -> dict[str, Any]:
+    floor = best_of(kind, "floor", base_url, workdir, postgres, runs)
+    ours = best_of(kind, "gamekeeper", base_url, workdir, postgres, runs)
     floor_rate = floor["games"] / floor["seconds"]
     our_rate = ours["games"] / ours["seconds"]
     ratio = our_rate / floor_rate
@@ -206,19 +216,16 @@ def compare(kind: str, base_url: str, workdir: Path, postgres: str | None) -> di
         f"{kind:10} floor {floor_rate:9,.0f} games/s   gamekeeper {our_rate:9,.0f} games/s   "
         f"ratio {ratio:.2f} (goal >= 0.5; per CPU-second {cpu_ratio:.2f})   "
         f"gamekeeper peak RSS {ours['peak_rss_mb']:.0f} MB "
-        f"(goal <= 200; floor {floor['peak_rss_mb']:.0f} MB)"
+        f"(goal <= 200; floor {floor['peak_rss_mb']:.0f} MB)   best of {runs}"
     )
-    return {
-        "kind": kind,
-        "ratio": ratio,
-        **{f"{k}_{s}": v for s, r in results.items() for k, v in r.items()},
-    }
+    return {"kind": kind, "ratio": ratio, "cpu_ratio": cpu_ratio, "floor": floor, "ours": ours}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=100_000)
     parser.add_argument("--postgres", default=os.environ.get("GAMEKEEPER_TEST_POSTGRES_URL"))
+    parser.add_argument("--runs", type=int, default=3, help="runs per side; the best counts")
     parser.add_argument("--side", choices=["floor", "gamekeeper"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -237,9 +244,9 @@ def main() -> None:
     emulator = LichessEmulator(LichessCorpus.generate({"alice": args.games}, seed=1))
     emulator.faults.limit_concurrency = False
     with serve_in_thread(emulator) as base_url, tempfile.TemporaryDirectory() as tmp:
-        compare("sqlite", base_url, Path(tmp), None)
+        compare("sqlite", base_url, Path(tmp), None, args.runs)
         if args.postgres:
-            compare("postgresql", base_url, Path(tmp), args.postgres)
+            compare("postgresql", base_url, Path(tmp), args.postgres, args.runs)
         else:
             print("postgresql: skipped (pass --postgres URL or set GAMEKEEPER_TEST_POSTGRES_URL)")
 

@@ -51,57 +51,108 @@ def _eval_of(value: int | str | None) -> Eval | None:
     return Eval(cp=value)
 
 
-def game_to_row(game: Game, *, job_id: str | None, now: datetime) -> dict[str, Any]:
-    white, black = game.white, game.black
-    opening = game.opening
-    return {
-        "platform": game.platform.value,
-        "platform_game_id": game.platform_game_id,
-        "white_name": white.name,
-        "white_id": white.id,
-        "white_rating": white.rating,
-        "white_rating_diff": white.rating_diff,
-        "white_title": white.title,
-        "white_ai_level": white.ai_level,
-        "black_name": black.name,
-        "black_id": black.id,
-        "black_rating": black.rating,
-        "black_rating_diff": black.rating_diff,
-        "black_title": black.title,
-        "black_ai_level": black.ai_level,
-        "result": game.result.value,
-        "termination": game.termination.value,
-        "winner": game.winner.value if game.winner else None,
-        "variant": game.variant,
-        "speed": game.speed,
-        "time_control": str(game.time_control) if game.time_control else None,
-        "rated": game.rated,
-        "start_time": game.start_time,
-        "end_time": game.end_time,
-        "opening_eco": opening.eco if opening else None,
-        "opening_name": opening.name if opening else None,
-        "moves": " ".join(game.moves) if game.moves is not None else None,
-        "ply_count": len(game.moves) if game.moves is not None else None,
-        "clocks": list(game.clocks) if game.clocks is not None else None,
-        "evals": [_eval_json(e) for e in game.evals] if game.evals is not None else None,
-        "initial_fen": game.initial_fen,
-        "url": game.url,
-        "raw": game.raw,
-        "digest": digest(game),
-        "first_job_id": job_id,
-        "last_job_id": job_id,
-        "created_at": now,
-        "updated_at": now,
-    }
+#: The columns a game row is written with, in the order `game_values` gives them.
+ROW_COLUMNS = (
+    "platform",
+    "platform_game_id",
+    "white_name",
+    "white_id",
+    "white_rating",
+    "white_rating_diff",
+    "white_title",
+    "white_ai_level",
+    "black_name",
+    "black_id",
+    "black_rating",
+    "black_rating_diff",
+    "black_title",
+    "black_ai_level",
+    "result",
+    "termination",
+    "winner",
+    "variant",
+    "speed",
+    "time_control",
+    "rated",
+    "start_time",
+    "end_time",
+    "opening_eco",
+    "opening_name",
+    "moves",
+    "ply_count",
+    "clocks",
+    "evals",
+    "initial_fen",
+    "url",
+    "raw",
+    "digest",
+    "first_job_id",
+    "last_job_id",
+    "created_at",
+    "updated_at",
+)
+_DIGEST = ROW_COLUMNS.index("digest")
+
+
+def game_values(game: Game, *, job_id: str | None, now: Any, sqlite: bool) -> tuple[Any, ...]:
+    """A game's row as the driver takes it, in `ROW_COLUMNS` order.
+
+    The hot path of every sync and import: values are prepared here (orjson for JSON,
+    one string format for SQLite datetimes) instead of by SQLAlchemy's per-value bind
+    processors, and no intermediate dict is built. `now` is already driver-ready.
+    """
+    white, black, opening, moves = game.white, game.black, game.opening, game.moves
+    clocks, evals = game.clocks, game.evals
+    start: datetime | str | None = game.start_time
+    end: datetime | str | None = game.end_time
+    if sqlite:
+        start = sqlite_time(game.start_time) if game.start_time is not None else None
+        end = sqlite_time(game.end_time) if game.end_time is not None else None
+    return (
+        game.platform.value,
+        game.platform_game_id,
+        white.name,
+        white.id,
+        white.rating,
+        white.rating_diff,
+        white.title,
+        white.ai_level,
+        black.name,
+        black.id,
+        black.rating,
+        black.rating_diff,
+        black.title,
+        black.ai_level,
+        game.result.value,
+        game.termination.value,
+        game.winner.value if game.winner else None,
+        game.variant,
+        game.speed,
+        str(game.time_control) if game.time_control else None,
+        game.rated,
+        start,
+        end,
+        opening.eco if opening else None,
+        opening.name if opening else None,
+        " ".join(moves) if moves is not None else None,
+        len(moves) if moves is not None else None,
+        orjson.dumps(clocks).decode() if clocks is not None else None,
+        orjson.dumps([_eval_json(e) for e in evals]).decode() if evals is not None else None,
+        game.initial_fen,
+        game.url,
+        game.raw,
+        digest(game),
+        job_id,
+        job_id,
+        now,
+        now,
+    )
 
 
 #: `games` without column types: rows for it are handed to the driver as they are.
 #: The hot path of a sync prepares values itself (orjson for JSON, one string format for
 #: SQLite datetimes), skipping SQLAlchemy's per-value bind processing.
 _PLAIN = sa.table("games", *(sa.column(c.name) for c in games.columns))
-_ROW_KEYS = [c.name for c in games.columns if c.name != "id"]
-_JSON_COLUMNS = ("clocks", "evals")
-_TIME_COLUMNS = ("start_time", "end_time", "created_at", "updated_at")
 
 
 def sqlite_time(value: datetime) -> str:
@@ -109,20 +160,6 @@ def sqlite_time(value: datetime) -> str:
     if value.utcoffset():
         value = value.astimezone(UTC)
     return value.isoformat(sep=" ", timespec="microseconds")[:26]
-
-
-def _for_driver(row: dict[str, Any], *, sqlite: bool) -> dict[str, Any]:
-    """`row` with values as the driver takes them (what the typed columns would bind)."""
-    for name in _JSON_COLUMNS:
-        value = row[name]
-        if value is not None:
-            row[name] = orjson.dumps(value).decode()
-    if sqlite:
-        for name in _TIME_COLUMNS:
-            value = row[name]
-            if value is not None:
-                row[name] = sqlite_time(value)
-    return row
 
 
 #: Columns an upsert refreshes; identity, first job and creation time stay.
@@ -150,20 +187,22 @@ def upsert_games(conn: sa.Connection, batch: Sequence[Game], *, job_id: str | No
     One lookup of the batch's keys sorts the games, then one executemany upserts those
     to write (psycopg pipelines it; RETURNING would force a slower multi-VALUES form).
     """
-    now = datetime.now(UTC)
+    sqlite = conn.dialect.name == "sqlite"
+    now: Any = datetime.now(UTC)
+    if sqlite:
+        now = sqlite_time(now)
     latest: dict[tuple[Platform, str], Game] = {}
     for game in batch:  # the last record of a game in a batch wins
         latest[(game.platform, game.platform_game_id)] = game
     stored = _stored_state(conn, latest.keys())
-    sqlite = conn.dialect.name == "sqlite"
     rows, inserted, updated, skipped = [], 0, 0, 0
     for key, game in latest.items():
-        row = _for_driver(game_to_row(game, job_id=job_id, now=now), sqlite=sqlite)
+        row = game_values(game, job_id=job_id, now=now, sqlite=sqlite)
         state = stored.get(key)
         if state is None:
             inserted += 1
         elif (game.moves is None and state[1]) or (
-            state[0] == row["digest"] and (state[1] or game.moves is None)
+            state[0] == row[_DIGEST] and (state[1] or game.moves is None)
         ):
             skipped += 1
             continue
@@ -171,29 +210,31 @@ def upsert_games(conn: sa.Connection, batch: Sequence[Game], *, job_id: str | No
             updated += 1
         rows.append(row)
     if rows:
-        sql, order = _upsert_sql(conn.dialect)
-        conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order else rows)
+        conn.exec_driver_sql(_upsert_sql(conn.dialect), rows)
     return UpsertResult(inserted=inserted, updated=updated, skipped_existing=skipped)
 
 
-#: The games upsert, compiled once per dialect: (SQL, positional parameter order or None
-#: for named parameters). The driver runs it straight, so a batch costs one executemany.
-_UPSERT_SQL: dict[str, tuple[str, list[str] | None]] = {}
+#: The games upsert, compiled once per dialect with positional parameters in
+#: `ROW_COLUMNS` order: the driver runs it straight, one executemany a batch.
+_UPSERT_SQL: dict[str, str] = {}
 
 
-def _upsert_sql(dialect: sa.Dialect) -> tuple[str, list[str] | None]:
+def _upsert_sql(dialect: sa.Dialect) -> str:
     cached = _UPSERT_SQL.get(dialect.name)
     if cached is None:
+        # psycopg takes `%s` too: compile for a positional style on both databases.
+        style = "qmark" if dialect.name == "sqlite" else "format"
+        positional: sa.Dialect = type(dialect)(paramstyle=style)  # type: ignore[call-arg]
         stmt = upsert(
             _PLAIN,
-            dialect,
+            positional,
             key=["platform", "platform_game_id"],
             update=_UPDATE,
             where=_worth_updating,  # the same rule again, for a writer racing us
         )
-        compiled = stmt.compile(dialect=dialect, column_keys=_ROW_KEYS)
-        order = list(compiled.positiontup) if compiled.positiontup else None
-        cached = _UPSERT_SQL[dialect.name] = (str(compiled), order)
+        compiled = stmt.compile(dialect=positional, column_keys=list(ROW_COLUMNS))
+        assert tuple(compiled.positiontup or ()) == ROW_COLUMNS
+        cached = _UPSERT_SQL[dialect.name] = str(compiled)
     return cached
 
 
