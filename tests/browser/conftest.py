@@ -1,7 +1,7 @@
 """A real `gamekeeper serve` on loopback with emulated upstreams, and Debian's Chromium.
 
-One server and one browser serve the whole browser suite (starting them is the slow
-part); every test gets a fresh browser context (its own cookies) that records each
+One server and one browser serve the whole package (starting them is the slow part;
+both stop when its last test is done); every test gets a fresh browser context (its own cookies) that records each
 request the page makes, and fails if one left 127.0.0.1 or a script raised.
 """
 
@@ -118,7 +118,7 @@ def _wait_until_serving(url: str, proc: subprocess.Popen[str], timeout_s: float 
     raise RuntimeError("gamekeeper serve did not start listening")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     workdir = tmp_path_factory.mktemp("dashboard")
     database_url = f"sqlite:///{workdir / 'gamekeeper.db'}"
@@ -175,8 +175,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
                 proc.stdout.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium for this package's tests only: Playwright's sync API keeps an event loop
+    running in this thread while it is open, which would break the async tests after."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (apt-get install chromium)"
         if REQUIRE_BROWSER:
