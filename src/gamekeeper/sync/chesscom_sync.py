@@ -13,7 +13,7 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.sync.batches import commit_games
 from gamekeeper.sync.deps import SyncDeps
-from gamekeeper.sync.lichess_sync import finish_phases
+from gamekeeper.sync.phases import finish_phases
 from gamekeeper.sync.reconcile import reconciliation
 
 STREAM = "chesscom_archives"

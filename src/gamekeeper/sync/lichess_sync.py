@@ -14,6 +14,7 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.sync.batches import GameBatcher, commit_games
 from gamekeeper.sync.deps import SyncDeps
+from gamekeeper.sync.phases import finish_phases
 from gamekeeper.sync.reconcile import reconciliation
 
 #: The cursor's name in the `cursors` table.
@@ -141,17 +142,6 @@ async def sync_lichess(
             without_moves=0 if moves else stored,
         )
     )
-
-
-async def finish_phases(ctx: JobContext, *, enriched: bool) -> None:
-    """Close `fetching`; `enriching` ran batch by batch with it; `analyzing` waits for analysis."""
-    count = ctx.counters.get("enriched", 0)
-    if enriched:
-        await ctx.start_phase("enriching", total=count, note="parsed batch by batch while fetching")
-        await ctx.report_progress(count)
-    else:
-        await ctx.skip_phase("enriching", "metadata only: moves come with sync_moves")
-    await ctx.skip_phase("analyzing", "no analysis plugins enabled")
 
 
 async def backfill_moves(
