@@ -1,8 +1,9 @@
 """A real `gamekeeper serve` on loopback with emulated upstreams, and Debian's Chromium.
 
 One server and one browser serve the whole package (starting them is the slow part;
-both stop when its last test is done); every test gets a fresh browser context (its own cookies) that records each
-request the page makes, and fails if one left 127.0.0.1 or a script raised.
+both stop when its last test is done); every test gets a fresh browser context (its
+own cookies) that records each request the page makes, and fails if one left
+127.0.0.1 or a script raised.
 """
 
 from __future__ import annotations

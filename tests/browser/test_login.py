@@ -52,3 +52,18 @@ def test_the_login_form_takes_a_token_and_returns_where_you_were(
     page.get_by_label("API token").press("Enter")  # by keyboard
     expect(page).to_have_url(dashboard.url("/charts"))
     expect(page.get_by_role("heading", name="Charts", exact=True)).to_be_visible()
+
+
+def test_pages_allow_only_this_server_and_static_files_revalidate(
+    page: Page, dashboard: Dashboard
+) -> None:
+    log_in(page, dashboard)
+    response = page.goto("/games")
+    assert response is not None
+    headers = response.headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert "script-src 'self';" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+    static = page.request.get("/static/live.js")
+    assert static.ok and static.headers["cache-control"] == "no-cache"
+    assert "javascript" in static.headers["content-type"]

@@ -254,8 +254,8 @@ def openings_chart(results: Sequence[OpeningResult], *, color: str, chart_id: st
             )
             if width >= 22:
                 body.append(
-                    f'<text class="in-bar" x="{_n(x + width / 2)}" y="{_n(y + ROW / 2 + 4)}" '
-                    f'text-anchor="middle">{count}</text>'
+                    f'<text class="in-bar in-{css}" x="{_n(x + width / 2)}" '
+                    f'y="{_n(y + ROW / 2 + 4)}" text-anchor="middle">{count}</text>'
                 )
             x += width
         body.append(

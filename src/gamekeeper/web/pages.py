@@ -60,10 +60,20 @@ MAX_LOGIN_BODY = 4096
 GameId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
+class DashboardStatic(StaticFiles):
+    """Static files the browser revalidates (a cheap 304): the modules `app.js` imports
+    carry no version in their URLs, so an upgrade must not leave stale copies cached."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def mount_dashboard(app: FastAPI) -> None:
     """Serve the dashboard from `app`: pages, static files, and the login redirect."""
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", DashboardStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, login_redirect)
 
 
