@@ -20,6 +20,7 @@ from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
 from gamekeeper.storage.sql_store import SqlStore
 from gamekeeper.sync.deps import SyncDeps
+from gamekeeper.sync.import_pgn import register_import_kinds
 from gamekeeper.sync.kinds import register_sync_kinds
 
 
@@ -49,6 +50,7 @@ def default_registry(store: SqlStore, upstreams: Upstreams, settings: Settings) 
         chesscom=ChessComSource(upstreams.chesscom, settings.chesscom_url),
     )
     register_sync_kinds(registry, deps)
+    register_import_kinds(registry, store)
     return registry
 
 
