@@ -46,7 +46,13 @@ async def run_server(services: Services, host: str, port: int, console: Console)
     base_url = f"http://{host}:{port}"
     await first_start_login(services, base_url, console)
     config = uvicorn.Config(
-        create_app(services=services), host=host, port=port, log_level="warning", lifespan="on"
+        create_app(services=services),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        # Dashboards hold event streams open for ever: don't wait on them at Ctrl-C.
+        timeout_graceful_shutdown=3,
     )
     await _AnnouncingServer(
         config, f"gamekeeper serving on {base_url} (Ctrl-C to stop)", console
