@@ -96,3 +96,36 @@ def test_serve_prints_a_one_time_login_url_on_first_start(
     assert re.search(r"http://127\.0\.0\.1:\d+/login\?token=gk_\S+", first)
     second = "".join(serve_once(gamekeeper_env, tmp_path))
     assert "login?token=" not in second
+
+
+def test_serve_stops_at_ctrl_c_while_a_client_holds_an_event_stream(
+    gamekeeper_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "gamekeeper", "serve", "--port", str(port)],
+        env=gamekeeper_env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            token = None
+            for line in server.stdout:
+                found = re.search(r"/login\?token=(\S+)", line)
+                token = token or (found.group(1) if found else None)
+                if "serving on" in line:
+                    break
+            headers = {"Authorization": f"Bearer {token}"}
+            with (
+                httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client,
+                client.stream("GET", "/api/events", headers=headers) as events,
+            ):
+                assert events.status_code == 200
+                server.send_signal(signal.SIGINT)
+                server.wait(timeout=60)  # a hang here fails the test
+        finally:
+            server.kill()
+    assert server.returncode == 0
