@@ -16,7 +16,7 @@ from gamekeeper.api.schemas import ErrorBody, IdleOut, JobCreate, JobOut, JobPag
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.jobs import ACTIVE_STATUSES, Job, JobStatus
 from gamekeeper.domain.users import User
-from gamekeeper.errors import InvalidInput
+from gamekeeper.errors import InvalidInput, PermissionDenied
 from gamekeeper.storage.base import JobQuery
 
 router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -46,6 +46,9 @@ async def create_job_for(
     services: ServicesDep, user: User, job_type: str, parameters: dict[str, Any]
 ) -> Job:
     """Create a job for `user`; an account given as platform + username is added first."""
+    if job_type.strip().lower() == "import_pgn" and not user.is_admin:
+        # The path is read on the server: only an admin may point it at the server's disk.
+        raise PermissionDenied("importing a file from the server's disk needs an admin token")
     params = dict(parameters)
     if "platform" in params or "username" in params:
         platform, username = params.pop("platform", None), params.pop("username", None)
