@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from gamekeeper.storage import migrator
 from gamekeeper.storage.engine import create_engine, normalise_url
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql_store import SqlStore, libpq_url
 
 POSTGRES_URL = os.environ.get("GAMEKEEPER_TEST_POSTGRES_URL")
 
@@ -60,6 +60,33 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
     name = f"gk_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    yield _database_url(name)
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def procrastinate_template(postgres_template: str) -> Iterator[str]:
+    """The migrated template plus procrastinate's tables (kept apart from the plain
+    template, whose schema a test compares with the migrations)."""
+    from gamekeeper.jobs.executors.procrastinate import apply_schema
+
+    name = f"gk_template_pq_{os.getpid()}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    apply_schema(libpq_url(_database_url(name)))
+    yield name
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def procrastinate_postgres_url(procrastinate_template: str) -> Iterator[str]:
+    """A migrated PostgreSQL database with procrastinate's tables, for one test."""
+    name = f"gk_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{procrastinate_template}"')
     yield _database_url(name)
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

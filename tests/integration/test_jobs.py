@@ -15,9 +15,10 @@ from gamekeeper.domain.jobs import Job, JobStatus, PhaseStatus
 from gamekeeper.errors import Conflict, InvalidInput, JobNotFound, RateLimited
 from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
+from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import JobQuery
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql_store import SqlStore, libpq_url
 from tests.conftest import count_statements
 from tests.support.clock import FakeClock
 from tests.support.jobkinds import Controls, create_item_table, make_registry, test_items
@@ -26,11 +27,37 @@ from tests.support.jobkinds import Controls, create_item_table, make_registry, t
 QUIET = 3600.0
 
 
+#: The contract holds for every executor: (executor, database).
+BACKENDS = [
+    pytest.param(("local", "sqlite"), id="local-sqlite"),
+    pytest.param(("local", "postgresql"), id="local-postgresql", marks=pytest.mark.postgres),
+    pytest.param(
+        ("procrastinate", "postgresql"), id="procrastinate-postgresql", marks=pytest.mark.postgres
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def db_url(backend: tuple[str, str], request: pytest.FixtureRequest) -> str:
+    """Overrides conftest's: the database that goes with the executor under test."""
+    executor, database = backend
+    if database == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    if executor == "procrastinate":
+        return str(request.getfixturevalue("procrastinate_postgres_url"))
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @dataclass
 class Engine:
     store: SqlStore
     manager: JobManager
-    executor: LocalExecutor
+    executor: LocalExecutor | ProcrastinateExecutor
     controls: Controls
     clock: FakeClock
 
@@ -54,7 +81,7 @@ EngineFactory = Callable[..., Engine]
 
 
 @pytest.fixture
-async def make_engine(store: SqlStore) -> AsyncIterator[EngineFactory]:
+async def make_engine(store: SqlStore, backend: tuple[str, str]) -> AsyncIterator[EngineFactory]:
     create_item_table(store.engine)
     made: list[Engine] = []
 
@@ -67,7 +94,16 @@ async def make_engine(store: SqlStore) -> AsyncIterator[EngineFactory]:
         config = EngineConfig(runner=runner, sweep_interval_s=QUIET, **overrides)  # type: ignore[arg-type]
         controls, clock = Controls(), FakeClock()
         manager = JobManager(store, make_registry(controls, clock), config=config, clock=clock)
-        executor = LocalExecutor(manager.runner, concurrency=4)
+        executor: LocalExecutor | ProcrastinateExecutor
+        if backend[0] == "procrastinate":
+            # A worker in this process and loop, so the test's controls reach the jobs.
+            executor = ProcrastinateExecutor(
+                manager.runner, libpq_url(store.url), concurrency=4, poll_interval_s=0.5
+            )
+            executor.register_kinds(manager.registry.names())
+            executor.start_worker()
+        else:
+            executor = LocalExecutor(manager.runner, concurrency=4)
         manager.attach(executor)
         engine = Engine(store, manager, executor, controls, clock)
         made.append(engine)

@@ -139,6 +139,26 @@ class JobManager:
         `RateLimited` with `retry_after` if the owner created too many jobs lately.
         A scheduled run that finds a queued one of its family returns that one instead.
         """
+        job, _ = await self._create(
+            job_type, owner=owner, parameters=parameters, scheduled=scheduled
+        )
+        return job
+
+    async def schedule(
+        self, job_type: str, *, owner: str, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[Job, bool]:
+        """Create a scheduled job: (the job, True), or (the queued job of its family it
+        merged into, False). Raises `Conflict` if one of its family is running."""
+        return await self._create(job_type, owner=owner, parameters=parameters, scheduled=True)
+
+    async def _create(
+        self,
+        job_type: str,
+        *,
+        owner: str,
+        parameters: Mapping[str, Any] | None,
+        scheduled: bool,
+    ) -> tuple[Job, bool]:
         kind = self.registry.get(job_type)
         params = kind.bind(parameters or {})
         account_id = params.get("account_id") if kind.needs_account else None
@@ -183,7 +203,7 @@ class JobManager:
         job, created = await self.store.create_job(work)
         if created:
             await executor.submit(job)
-        return job
+        return job, created
 
     def _check_rate(self, tx: Tx, owner: str) -> None:
         now = self.clock.now()

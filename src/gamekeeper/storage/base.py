@@ -102,6 +102,16 @@ class JobTx(Protocol):
         """Write the job's mutable fields, if its `attempt` still owns the row."""
         ...
 
+    def execute_sql(
+        self, statement: str, parameters: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one SQL statement (`:name` parameters) in this transaction; its rows.
+
+        For an executor whose queue lives in the same database (procrastinate): its
+        enqueue commits or rolls back with the job row.
+        """
+        ...
+
 
 class Tx(JobTx, Protocol):
     """Everything a job may write in the same transaction as its checkpoint."""
@@ -177,6 +187,35 @@ class AccountStore(Protocol):
     async def update_account(self, account: Account) -> None: ...
 
     async def get_cursor(self, account_id: int, stream: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoSyncState:
+    """An account with `auto_sync_minutes`, and when its last scheduled sync was claimed."""
+
+    account: Account
+    last_at: datetime | None
+
+
+class AutoSyncStore(Protocol):
+    """Bookkeeping of scheduled syncs (`sync/schedule.py`)."""
+
+    async def auto_sync_states(self) -> list[AutoSyncState]:
+        """Every account with auto-sync on."""
+        ...
+
+    async def claim_auto_sync(
+        self, account_id: int, *, now: datetime, due_before: datetime
+    ) -> bool:
+        """Take this period's scheduled sync of the account: True for exactly one caller
+        while the last claim is older than `due_before`."""
+        ...
+
+    async def record_auto_sync(
+        self, account_id: int, *, outcome: str, job_id: str | None, note: str
+    ) -> None:
+        """What the claimed scheduled sync did (created, merged or skipped, and why)."""
+        ...
 
 
 class UserStore(Protocol):

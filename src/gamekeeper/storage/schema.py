@@ -226,3 +226,32 @@ players = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("platform", "username_key"),
 )
+
+# -- scale-out (procrastinate mode) and scheduling ----------------------------------
+
+#: The upstream gate's shared state per host, read by every worker (the 429 cool-down).
+#: The one-request-in-flight lock itself is a PostgreSQL advisory lock, not a row:
+#: a session lock dies with its holder, so it can't outlive a crashed worker.
+#: `connectors/pg_gate.py` holds the statements (connectors don't import storage).
+upstream_hosts = sa.Table(
+    "upstream_hosts",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("cooldown_until", UtcDateTime),
+    sa.Column("strikes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_finished_at", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: The last scheduled sync of each account with `auto_sync_minutes`: claimed by a
+#: compare-and-set on `last_at`, so two schedulers can't both start one per period.
+auto_syncs = sa.Table(
+    "auto_syncs",
+    metadata,
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("last_at", UtcDateTime, nullable=False),
+    #: created, merged or skipped; `note` says why (e.g. the running job's id).
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("job_id", sa.String(20)),
+    sa.Column("note", sa.Text),
+)

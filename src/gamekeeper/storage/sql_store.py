@@ -23,6 +23,7 @@ from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import GamekeeperError, StorageError
 from gamekeeper.storage import sql_accounts, sql_games, sql_jobs, sql_stats
 from gamekeeper.storage.base import (
+    AutoSyncState,
     GamePage,
     GameQuery,
     JobPage,
@@ -34,8 +35,14 @@ from gamekeeper.storage.base import (
     StoredGame,
     UpsertResult,
 )
-from gamekeeper.storage.engine import READ_ONLY, create_engine, lock_for_job_creation
-from gamekeeper.storage.schema import games
+from gamekeeper.storage.engine import (
+    READ_ONLY,
+    create_engine,
+    lock_for_job_creation,
+    normalise_url,
+    upsert,
+)
+from gamekeeper.storage.schema import auto_syncs, games
 
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -76,6 +83,17 @@ class SqlTx:
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None:
         sql_games.set_cursor(self.conn, account_id, stream, value)
 
+    def execute_sql(
+        self, statement: str, parameters: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        result = self.conn.execute(sa.text(statement), dict(parameters or {}))
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+def libpq_url(url: str) -> str:
+    """A PostgreSQL database URL as libpq (and psycopg) takes it: `postgresql://...`."""
+    return normalise_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
 
 def _translated(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn SQLAlchemy's errors into `StorageError` at this boundary."""
@@ -110,6 +128,10 @@ class SqlStore:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def conninfo(self) -> str:
+        """The database as a libpq URL (for psycopg connections beside the engine's)."""
+        return libpq_url(self.url)
 
     async def aclose(self) -> None:
         """Wait for running statements, then close every connection."""
@@ -222,6 +244,48 @@ class SqlStore:
 
     async def get_cursor(self, account_id: int, stream: str) -> Any:
         return await self.read(lambda c: sql_games.get_cursor(c, account_id, stream))
+
+    # -- scheduled syncs ------------------------------------------------------
+
+    async def auto_sync_states(self) -> list[AutoSyncState]:
+        def work(conn: sa.Connection) -> list[AutoSyncState]:
+            last = dict(
+                conn.execute(sa.select(auto_syncs.c.account_id, auto_syncs.c.last_at)).tuples()
+            )
+            return [
+                AutoSyncState(account=account, last_at=last.get(account.id))
+                for account in sql_accounts.list_accounts(conn, None)
+                if account.auto_sync_minutes
+            ]
+
+        return await self.read(work)
+
+    async def claim_auto_sync(
+        self, account_id: int, *, now: datetime, due_before: datetime
+    ) -> bool:
+        def work(tx: SqlTx) -> bool:
+            # Insert-or-update only while the last claim is old enough: one statement,
+            # so of two schedulers racing for the same period exactly one gets a row.
+            stmt = upsert(
+                auto_syncs,
+                tx.conn.dialect,
+                key=["account_id"],
+                update={"last_at": now, "outcome": None, "job_id": None, "note": None},
+                where=lambda _new: auto_syncs.c.last_at <= due_before,
+            ).values(account_id=account_id, last_at=now)
+            return tx.conn.execute(stmt).rowcount == 1
+
+        return await self.write(work)
+
+    async def record_auto_sync(
+        self, account_id: int, *, outcome: str, job_id: str | None, note: str
+    ) -> None:
+        stmt = (
+            auto_syncs.update()
+            .where(auto_syncs.c.account_id == account_id)
+            .values(outcome=outcome, job_id=job_id, note=note)
+        )
+        await self.write(lambda tx: tx.conn.execute(stmt))
 
     # -- users ----------------------------------------------------------------
 
