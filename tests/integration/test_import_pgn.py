@@ -285,3 +285,31 @@ async def test_a_file_that_disappears_before_the_job_runs_fails_it_clearly(
     job = await resume_job(services, path, checkpoint)
     assert job.status is JobStatus.FAILED
     assert job.error == f"cannot read {path}: No such file or directory"
+
+
+async def test_a_process_stopping_mid_import_hands_it_back_and_the_next_one_resumes_it(
+    make_services: ServicesFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "games.pgn.gz"
+    path.write_bytes(gzip.compress(dump(range(3000))))
+    first = await make_services()
+    job = await first.jobs.create(
+        "import_pgn", owner="admin", parameters={"path": str(path), "batch_games": 20}
+    )
+    async with aclosing(first.jobs.watch(job.id)) as changes:
+        async for seen in changes:
+            if seen.checkpoint:
+                break
+    await first.aclose()  # cancels the running job: back to the queue at its checkpoint
+
+    second = await make_services()
+    handed_back = await second.store.get_job(job.id)
+    assert handed_back is not None and handed_back.status is JobStatus.QUEUED
+    assert 0 < handed_back.counters["inserted"] < 3000
+    await second.jobs.sweep(resubmit_queued=True)
+    final = await finished(second, job.id)
+
+    assert final.status is JobStatus.COMPLETED, final.error
+    assert sorted(await stored_ids(second)) == [game_id(n) for n in range(3000)]
+    assert final.counters["inserted"] == 3000
+    assert final.counters["skipped_existing"] == 0

@@ -5,9 +5,9 @@ from the byte offset after the last committed game.
   stream, just after the last committed game; size and modification time are the
   file's when the import started, and a resumed run refuses a file that changed.
 - **Batches**: `batch_games` games or `BATCH_BYTES` of PGN text, whichever comes first,
-  commit with their cursor in one transaction. Reading runs in a thread, one batch
-  ahead of the commit, so the event loop (heartbeats, watchers, the API) stays free
-  and parsing overlaps the database write.
+  commit with their cursor in one transaction. Each batch is parsed in a thread, so
+  the event loop (heartbeats, watchers, the API) stays free. (Parsing the next batch
+  while one is written gained nothing: both hold the GIL; it only cost memory.)
 - **Progress** is in bytes of the file as stored (compressed bytes for a compressed
   file); `result` carries games/s and MB/s of this run.
 - **Counters**: `found` counts every piece read, games and unreadable pieces;
@@ -25,12 +25,13 @@ from the byte offset after the last committed game.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from gamekeeper.connectors.pgn import OpenedPgn, PgnError, open_pgn, read_pgn_games
 from gamekeeper.domain.games import Game, Platform
@@ -60,8 +61,6 @@ BATCH_GAMES: Final = 2000
 BATCH_BYTES: Final = 8 * 1024 * 1024
 #: Bounds of the `batch_games` parameter.
 MAX_BATCH_GAMES: Final = 100_000
-
-_T = TypeVar("_T")
 
 
 def check_path(value: object) -> str:
@@ -209,13 +208,9 @@ async def import_pgn_file(
         opened, start_offset=cursor.offset, batch_games=batch_games, batch_bytes=batch_bytes
     )
     meter = _Meter(path=path, size=stat.st_size, start_offset=cursor.offset)
-    reading: asyncio.Future[_Batch] | None = _in_thread(reader.next_batch)
     try:
-        while reading is not None:
-            # Shielded: a cancel must not abandon the thread that holds the stream.
-            batch = await asyncio.shield(reading)
-            # Read the next batch while this one is written.
-            reading = None if batch.last else _in_thread(reader.next_batch)
+        while True:
+            batch = await _in_thread(reader.next_batch)
             for error in batch.errors:
                 ctx.item_error(error.item, error.message)
             cursor = ImportCursor(
@@ -226,9 +221,9 @@ async def import_pgn_file(
             await ctx.report_progress(batch.position, stat.st_size)
             ctx.set_result(meter.result())
             ctx.raise_if_cancelled()
+            if batch.last:
+                break
     finally:
-        if reading is not None:
-            await _settle(reading)
         opened.stream.close()
     damage = opened.damage()
     if damage is not None:
@@ -252,25 +247,21 @@ def _open(path: str) -> OpenedPgn:
         raise SourceUnavailable(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _in_thread(fn: Callable[[], _T]) -> asyncio.Future[_T]:
-    return asyncio.get_running_loop().run_in_executor(None, fn)
-
-
-async def _settle(reading: asyncio.Future[_Batch]) -> None:
-    """Wait for a reading thread to finish: it holds the stream, which closes next.
-    A cancel meanwhile is passed on once it has."""
-    cancelled = False
-    while not reading.done():
-        try:
-            await asyncio.shield(reading)
-        except asyncio.CancelledError:
-            cancelled = True
-        except Exception:  # the job is ending anyway; its own error says why
-            break
-    if not reading.cancelled():
-        reading.exception()  # retrieved, so asyncio does not log it as lost
-    if cancelled:
-        raise asyncio.CancelledError
+async def _in_thread(read: Callable[[], _Batch]) -> _Batch:
+    """Run `read` in a thread, so the event loop (heartbeats, watchers, the API) stays
+    free while a batch is parsed. A cancel waits for the thread: it holds the stream,
+    which is closed next."""
+    reading = asyncio.get_running_loop().run_in_executor(None, read)
+    try:
+        return await asyncio.shield(reading)
+    except asyncio.CancelledError:
+        while not reading.done():
+            # Even through another cancel: the first one is raised once it is done.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([reading])
+        if not reading.cancelled():
+            reading.exception()  # retrieved: the cancel, not this, is what ends the job
+        raise
 
 
 def _writer(batch: _Batch, job_id: str, tracked: frozenset[str]) -> Callable[[Tx], dict[str, int]]:
