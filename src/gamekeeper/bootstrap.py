@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from gamekeeper.connectors.chesscom import ChessComSource
 from gamekeeper.connectors.http import Upstreams
 from gamekeeper.connectors.lichess import LichessSource
+from gamekeeper.connectors.pg_gate import PostgresHostCoordinators
+from gamekeeper.errors import ConfigurationError
 from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
+from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor, apply_schema
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
@@ -18,10 +21,16 @@ from gamekeeper.services.stats import StatsService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.copy import CopyReport, Progress, copy_database
+from gamekeeper.storage.engine import create_engine, normalise_url
+from gamekeeper.storage.sql_store import SqlStore, libpq_url
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.import_pgn import register_import_kinds
 from gamekeeper.sync.kinds import register_sync_kinds
+from gamekeeper.sync.schedule import AutoSyncLoop, run_due_syncs, summary
+
+#: The procrastinate task that starts due scheduled syncs (one tick for all workers).
+AUTO_SYNC_TASK = "gamekeeper.auto_sync"
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -62,34 +71,87 @@ class Services:
     store: SqlStore
     registry: JobRegistry
     jobs: JobManager
-    executor: LocalExecutor
+    #: `LocalExecutor` (embedded) or `ProcrastinateExecutor` (`GAMEKEEPER_EXECUTOR`).
+    executor: LocalExecutor | ProcrastinateExecutor
     users: UserService
     accounts: AccountService
     games: GameService
     #: The dashboard's charts (and `/api/stats`).
     stats: StatsService
     upstreams: Upstreams
+    #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
+    schedule: AutoSyncLoop | None = None
+    #: The upstream gate's coordination in PostgreSQL (procrastinate mode).
+    gate: PostgresHostCoordinators | None = None
     _started: bool = field(default=False, init=False)
 
-    async def start(self, *, sweep: bool = True) -> None:
-        """Start running jobs here (the sweeper re-queues what a dead process left)."""
+    async def start(self, *, sweep: bool = True, schedule: bool = False) -> None:
+        """Start running jobs here (the sweeper re-queues what a dead process left);
+        `schedule` starts the embedded auto-sync loop (`gamekeeper serve`)."""
         await self.jobs.start(sweep=sweep)
         self._started = True
+        if schedule and self.schedule is not None:
+            self.schedule.start()
+
+    async def run_worker(self, *, concurrency: int | None = None) -> None:
+        """Run procrastinate's worker here until SIGINT or SIGTERM (`gamekeeper worker`)."""
+        if not isinstance(self.executor, ProcrastinateExecutor):
+            raise ConfigurationError(
+                "gamekeeper worker needs GAMEKEEPER_EXECUTOR=procrastinate "
+                "(the embedded executor runs jobs inside gamekeeper serve)"
+            )
+        await self.executor.run_worker(concurrency=concurrency, install_signal_handlers=True)
 
     async def aclose(self) -> None:
+        if self.schedule is not None:
+            await self.schedule.stop()
         if self._started:
             await self.jobs.stop()
+        elif isinstance(self.executor, ProcrastinateExecutor):
+            await self.executor.stop()  # it may have opened its pool to enqueue or cancel
         await self.upstreams.aclose()
+        if self.gate is not None:
+            await self.gate.aclose()
         await self.store.aclose()
+
+
+def is_postgresql(database_url: str) -> bool:
+    return normalise_url(database_url).get_backend_name() == "postgresql"
 
 
 def build_services(settings: Settings, *, registry: JobRegistry | None = None) -> Services:
     """Services for `settings` (no I/O until `start`)."""
+    distributed = settings.executor == "procrastinate"
+    if distributed and not is_postgresql(settings.database_url):
+        raise ConfigurationError(
+            "GAMEKEEPER_EXECUTOR=procrastinate needs PostgreSQL: set GAMEKEEPER_DATABASE_URL "
+            "to postgresql://... (move an embedded database with: gamekeeper db copy --to URL)"
+        )
     store = SqlStore(settings.database_url)
-    upstreams = Upstreams(settings)
+    gate = PostgresHostCoordinators(store.conninfo()) if distributed else None
+    upstreams = Upstreams(settings, coordinator_for=gate.coordinator_for if gate else None)
     registry = registry or default_registry(store, upstreams, settings)
     jobs = JobManager(store, registry, config=engine_config(settings))
-    executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
+    executor: LocalExecutor | ProcrastinateExecutor
+    schedule: AutoSyncLoop | None = None
+    if distributed:
+        executor = ProcrastinateExecutor(
+            jobs.runner,
+            store.conninfo(),
+            concurrency=settings.concurrency,
+            # procrastinate's view of a dead worker is only a backstop to our sweeper.
+            stalled_after_s=max(30.0, settings.stale_after_s),
+        )
+        executor.register_kinds(registry.names())
+        tick_s = settings.auto_sync_tick_s
+
+        async def auto_sync() -> dict[str, list[str]]:
+            return summary(await run_due_syncs(store, jobs, tick_s=tick_s))
+
+        executor.add_periodic(AUTO_SYNC_TASK, tick_s, auto_sync)
+    else:
+        executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
+        schedule = AutoSyncLoop(store, jobs, tick_s=settings.auto_sync_tick_s)
     jobs.attach(executor)
     return Services(
         settings=settings,
@@ -102,9 +164,39 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         games=GameService(store),
         stats=StatsService(store),
         upstreams=upstreams,
+        schedule=schedule,
+        gate=gate,
     )
 
 
-async def upgrade_database(services: Services) -> None:
-    """Bring the schema up to date (`gamekeeper db upgrade`, and on start when enabled)."""
+async def upgrade_database(services: Services) -> str | None:
+    """Bring the schema up to date (`gamekeeper db upgrade`, and on start when enabled).
+
+    On PostgreSQL procrastinate's tables come too, whatever the executor, so switching
+    to workers needs no other step. Returns what happened to those, if anything.
+    """
     await asyncio.to_thread(migrator.upgrade, services.store.engine)
+    if services.store.dialect != "postgresql":
+        return None
+    return await asyncio.to_thread(apply_schema, services.store.conninfo())
+
+
+async def copy_database_to(
+    settings: Settings, target_url: str, *, progress: Progress | None = None
+) -> tuple[CopyReport, str | None]:
+    """`gamekeeper db copy`: the configured database's rows into an empty one, verified;
+    a PostgreSQL target also gets procrastinate's tables, ready for workers."""
+
+    def copy() -> CopyReport:
+        if settings.auto_upgrade:
+            source = create_engine(settings.database_url)
+            try:
+                migrator.upgrade(source)
+            finally:
+                source.dispose()
+        return copy_database(settings.database_url, target_url, progress=progress)
+
+    report = await asyncio.to_thread(copy)
+    if not is_postgresql(target_url):
+        return report, None
+    return report, await asyncio.to_thread(apply_schema, libpq_url(target_url))

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     progress_write_interval_s: float = Field(default=2.0, ge=0)
     #: Seconds between database polls when watching a job run by another process.
     watch_poll_interval_s: float = Field(default=1.0, gt=0)
+    #: Seconds between checks for accounts whose scheduled sync (`auto_sync_minutes`) is due.
+    auto_sync_tick_s: int = Field(default=60, ge=1)
 
     # -- edges ----------------------------------------------------------------
     host: str = "127.0.0.1"

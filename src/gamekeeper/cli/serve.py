@@ -77,6 +77,8 @@ async def serve_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         host = args.host or services.settings.host
         port = args.port or services.settings.port
-        await services.start()
+        await services.start(schedule=True)
+        if services.settings.executor == "procrastinate":
+            console.print("jobs run on `gamekeeper worker` processes (procrastinate)")
         await run_server(services, host, port, console)
     return 0

@@ -249,9 +249,8 @@ class SqlStore:
 
     async def auto_sync_states(self) -> list[AutoSyncState]:
         def work(conn: sa.Connection) -> list[AutoSyncState]:
-            last = dict(
-                conn.execute(sa.select(auto_syncs.c.account_id, auto_syncs.c.last_at)).tuples()
-            )
+            rows = conn.execute(sa.select(auto_syncs.c.account_id, auto_syncs.c.last_at))
+            last = {row.account_id: row.last_at for row in rows}
             return [
                 AutoSyncState(account=account, last_at=last.get(account.id))
                 for account in sql_accounts.list_accounts(conn, None)
@@ -273,7 +272,9 @@ class SqlStore:
                 update={"last_at": now, "outcome": None, "job_id": None, "note": None},
                 where=lambda _new: auto_syncs.c.last_at <= due_before,
             ).values(account_id=account_id, last_at=now)
-            return tx.conn.execute(stmt).rowcount == 1
+            # RETURNING, not rowcount: psycopg reports no count for an upsert.
+            claimed = stmt.returning(auto_syncs.c.account_id)
+            return tx.conn.execute(claimed).first() is not None
 
         return await self.write(work)
 
