@@ -48,9 +48,15 @@ def month_of(date: str | None) -> str | None:
 
 
 async def sync_chesscom(
-    ctx: JobContext, deps: SyncDeps, account: Account, *, since: str | None
+    ctx: JobContext,
+    deps: SyncDeps,
+    account: Account,
+    *,
+    since: str | None,
+    max_games: int | None = None,
 ) -> None:
-    """Fetch the account's monthly archives from the cursor month (or `since`) on."""
+    """Fetch the account's monthly archives from the cursor month (or `since`) on; with
+    `max_games`, stop once that many games are stored."""
     source = deps.chesscom
     ctx.set_phases("fetching", "enriching", "analyzing")
     stored_cursor = (
@@ -63,8 +69,7 @@ async def sync_chesscom(
     archives = await source.archives(account.username, wait=ctx.wait)
     months = [m for m in archives if from_month is None or m >= from_month]
     await ctx.start_phase("fetching", total=len(months))
-    done = 0
-    unchanged = 0
+    done = unchanged = stored_here = 0
     async with aclosing(
         source.iter_months(
             account.username, from_month=from_month, etags=cursor.etags, wait=ctx.wait
@@ -78,6 +83,11 @@ async def sync_chesscom(
                     ctx.count(found=1)
                 else:
                     games.append(item)
+            room = None if max_games is None else max_games - stored_here
+            cut = room is not None and len(games) > room
+            if cut:
+                games = games[: max(room or 0, 0)]
+            stored_here += len(games)
             etags = dict(cursor.etags)
             counts = dict(cursor.counts)
             if archive.status == "not_modified":
@@ -86,8 +96,11 @@ async def sync_chesscom(
                 etags.pop(archive.month, None)
             else:
                 counts[archive.month] = archive.total
-                if archive.etag:
+                if archive.etag and not cut:
                     etags[archive.month] = archive.etag
+                elif cut:
+                    # Partly stored: no ETag, so the next sync fetches the month whole.
+                    etags.pop(archive.month, None)
             cursor = ChessComCursor(month=archive.month, etags=etags, counts=counts)
             await commit_games(
                 ctx, games, cursor=cursor.to_json(), account_cursor=(account.id, STREAM)
@@ -95,6 +108,8 @@ async def sync_chesscom(
             done += 1
             await ctx.report_progress(done)
             ctx.raise_if_cancelled()
+            if max_games is not None and stored_here >= max_games:
+                break
 
     await finish_phases(ctx, enriched=True)
     stored = await deps.store.count_player_games(Platform.CHESSCOM, account.username.lower())
@@ -104,7 +119,7 @@ async def sync_chesscom(
         stored=stored,
         failed=ctx.counters.get("failed", 0),
         ongoing=0,
-        filtered=since is not None,
+        filtered=since is not None or max_games is not None,
     )
     result["months"] = {"fetched": done - unchanged, "unchanged": unchanged}
     ctx.set_result(result)

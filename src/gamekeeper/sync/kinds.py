@@ -55,32 +55,31 @@ def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
             raise AccountNotFound(f"account {account_id} no longer exists")
         return account
 
+    async def sync_account(
+        ctx: JobContext, account_id: int, *, moves: bool, since: str | None, max_games: int | None
+    ) -> None:
+        account = await account_of(account_id)
+        if account.platform is Platform.LICHESS:
+            await sync_lichess(
+                ctx, deps, account, moves=moves, since_ms=since_ms(since), max_games=max_games
+            )
+        else:
+            # Chess.com archives always carry the moves: there is no lighter listing.
+            await sync_chesscom(ctx, deps, account, since=parse_since(since), max_games=max_games)
+
     @registry.register("sync_games", family=FAMILY, validate=validate_sync)
     async def sync_games(
         ctx: JobContext, *, account_id: int, since: str | None = None, max: int | None = None
     ) -> None:
         """An account's games: fetch, enrich, analyze; from the cursor onwards."""
-        account = await account_of(account_id)
-        if account.platform is Platform.LICHESS:
-            await sync_lichess(
-                ctx, deps, account, moves=True, since_ms=since_ms(since), max_games=max
-            )
-        else:
-            await sync_chesscom(ctx, deps, account, since=parse_since(since))
+        await sync_account(ctx, account_id, moves=True, since=since, max_games=max)
 
     @registry.register("sync_metadata", family=FAMILY, validate=validate_sync)
     async def sync_metadata(
         ctx: JobContext, *, account_id: int, since: str | None = None, max: int | None = None
     ) -> None:
         """Games without moves (fast); `sync_moves` fills the moves in later."""
-        account = await account_of(account_id)
-        if account.platform is Platform.LICHESS:
-            await sync_lichess(
-                ctx, deps, account, moves=False, since_ms=since_ms(since), max_games=max
-            )
-        else:
-            # Chess.com archives always carry the moves: there is no lighter listing.
-            await sync_chesscom(ctx, deps, account, since=parse_since(since))
+        await sync_account(ctx, account_id, moves=False, since=since, max_games=max)
 
     @registry.register("sync_moves", family=FAMILY, validate=validate_sync)
     async def sync_moves(

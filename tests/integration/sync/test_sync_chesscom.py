@@ -102,3 +102,23 @@ async def test_second_sync_asks_from_the_cursor_month_with_etags(
     assert asked[0] == cursor_month
     assert len(added) == 37
     assert await services.store.count_games() == 250 + 37
+
+
+async def test_max_stops_mid_month_and_the_next_sync_fetches_that_month_whole(
+    services: Services, chesscom: ChessComEmulator
+) -> None:
+    account = await services.accounts.add("admin", "chesscom", "erik")
+    limited = await run_job(services, "sync_games", account, max=25)
+    assert limited.status is JobStatus.COMPLETED
+    assert limited.counters["inserted"] == 25
+    assert "limited by its parameters" in " ".join(limited.result["reasons"])
+    cursor = await services.store.get_cursor(account.id, "chesscom_archives")
+    assert cursor["month"] not in cursor["etags"]  # the cut month has no ETag
+
+    chesscom.log.clear()
+    rest = await run_job(services, "sync_games", account)
+    first_month = [e for e in chesscom.log.entries if "/games/20" in e.path][0]
+    assert first_month.path.endswith(cursor["month"])
+    assert "if-none-match" not in first_month.headers
+    assert await services.store.count_games() == 250
+    assert rest.counters["inserted"] == 250 - 25
