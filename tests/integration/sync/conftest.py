@@ -10,6 +10,7 @@ import pytest
 
 from gamekeeper.bootstrap import Services, build_services
 from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.chesscom_records import ChessComCorpus
@@ -17,6 +18,7 @@ from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_async
 from gamekeeper.settings import Settings
+from gamekeeper.storage.base import GameQuery
 
 SEED = 11
 
@@ -91,6 +93,20 @@ async def run_job(services: Services, job_type: str, account: Account, **paramet
         job_type, owner="admin", parameters={"account_id": account.id, **parameters}
     )
     return await finished(services, job.id)
+
+
+async def stored_games(services: Services, platform: Platform, username: str) -> dict[str, Game]:
+    """Every stored game of one player, by game id."""
+    found: dict[str, Game] = {}
+    cursor = None
+    while True:
+        page = await services.store.list_games(
+            GameQuery(players=((platform, username),), cursor=cursor, limit=500)
+        )
+        found.update({s.game.platform_game_id: s.game for s in page.items})
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
 
 
 async def finished(services: Services, job_id: str) -> Job:

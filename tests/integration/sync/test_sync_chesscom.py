@@ -9,8 +9,7 @@ from gamekeeper.connectors.chesscom import parse_game
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import JobStatus
 from gamekeeper.emulators.chesscom import ChessComEmulator
-from gamekeeper.storage.base import GameQuery
-from tests.integration.sync.conftest import run_job
+from tests.integration.sync.conftest import run_job, stored_games
 
 
 def corpus_keys(chesscom: ChessComEmulator, username: str) -> dict[str, object]:
@@ -22,19 +21,6 @@ def corpus_keys(chesscom: ChessComEmulator, username: str) -> dict[str, object]:
         for _, line in month
     ]
     return {g.platform_game_id: g for g in games}
-
-
-async def stored_keys(services: Services, username: str) -> dict[str, object]:
-    found = {}
-    cursor = None
-    while True:
-        page = await services.store.list_games(
-            GameQuery(players=((Platform.CHESSCOM, username),), cursor=cursor, limit=500)
-        )
-        found.update({s.game.platform_game_id: s.game for s in page.items})
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
 
 
 async def test_full_sync_of_24_months_stores_exactly_the_corpus(
@@ -53,7 +39,7 @@ async def test_full_sync_of_24_months_stores_exactly_the_corpus(
 
     assert job.status is JobStatus.COMPLETED, job.error
     expected = corpus_keys(chesscom, "hikaru")
-    stored = await stored_keys(services, "hikaru")
+    stored = await stored_games(services, Platform.CHESSCOM, "hikaru")
     assert stored.keys() == expected.keys()
     for key, game in expected.items():
         mine = stored[key]

@@ -10,22 +10,7 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import JobStatus, PhaseStatus
 from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import describe
-from gamekeeper.storage.base import GameQuery
-from tests.integration.sync.conftest import ServicesFactory, run_job
-
-
-async def stored_games(services: Services, username: str) -> dict[str, object]:
-    """Every stored game of a Lichess player, by id."""
-    found = {}
-    cursor = None
-    while True:
-        page = await services.store.list_games(
-            GameQuery(players=((Platform.LICHESS, username),), cursor=cursor, limit=500)
-        )
-        found.update({s.game.platform_game_id: s.game for s in page.items})
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
+from tests.integration.sync.conftest import ServicesFactory, run_job, stored_games
 
 
 def corpus_games(lichess: LichessEmulator, username: str) -> dict[str, object]:
@@ -44,7 +29,7 @@ async def test_full_sync_stores_exactly_the_corpus(
 
     assert job.status is JobStatus.COMPLETED, job.error
     expected = corpus_games(lichess, "alice")
-    stored = await stored_games(services, "alice")
+    stored = await stored_games(services, Platform.LICHESS, "alice")
     assert len(expected) == 5000
     assert stored.keys() == expected.keys()
     for game_id, game in expected.items():
@@ -85,7 +70,7 @@ async def test_second_sync_fetches_only_from_the_cursor(
 
     assert second.status is JobStatus.COMPLETED
     assert second.counters["inserted"] == 37
-    stored = await stored_games(services, "alice")
+    stored = await stored_games(services, Platform.LICHESS, "alice")
     assert added <= stored.keys()
     exports = [e for e in lichess.log.entries if e.path == "/api/games/user/alice"]
     assert len(exports) == 1
