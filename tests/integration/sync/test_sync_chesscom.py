@@ -103,7 +103,7 @@ async def test_max_stops_mid_month_and_the_next_sync_fetches_that_month_whole(
 
     chesscom.log.clear()
     rest = await run_job(services, "sync_games", account)
-    first_month = [e for e in chesscom.log.entries if "/games/20" in e.path][0]
+    first_month = next(e for e in chesscom.log.entries if "/games/20" in e.path)
     assert first_month.path.endswith(cursor["month"])
     assert "if-none-match" not in first_month.headers
     assert await services.store.count_games() == 250
