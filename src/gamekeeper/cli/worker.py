@@ -52,5 +52,8 @@ async def worker_command(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
         )
         await services.run_worker(concurrency=concurrency)
-        console.print("worker stopped; running jobs went back to the queue", highlight=False)
+        console.print(
+            "worker stopped (jobs it was running went back to the queue at their checkpoint)",
+            highlight=False,
+        )
     return 0

@@ -59,6 +59,11 @@ _DELIVERIES_SQL = (
 )
 
 
+#: Hours a failed, cancelled or aborted delivery is kept; and how often to look for them.
+KEEP_DELIVERIES_H = 24
+CLEANUP_EVERY_S = 3600.0
+
+
 def task_name(kind: str) -> str:
     """The procrastinate task of a job kind."""
     return f"gamekeeper.{kind}"
@@ -277,12 +282,27 @@ class ProcrastinateExecutor:
             await deferrer.defer_async(job_id=job_id)
 
     async def _backstop_forever(self) -> None:
+        cleaned = self.runner.clock.monotonic()
         while True:
             await asyncio.sleep(self.stalled_after_s)
             try:
                 await self.recover_stalled()
+                if self.runner.clock.monotonic() - cleaned >= CLEANUP_EVERY_S:
+                    cleaned = self.runner.clock.monotonic()
+                    await self.delete_old_deliveries()
             except Exception:  # a database hiccup must not end the backstop
                 log.exception("recovering stalled deliveries failed")
+
+    async def delete_old_deliveries(self) -> None:
+        """Forget procrastinate's finished deliveries after a day: our job rows are the
+        history (successful ones are deleted at once; the others stay a while to look at)."""
+        await self.app.job_manager.delete_old_jobs(
+            nb_hours=KEEP_DELIVERIES_H,
+            queue=self.queue,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
 
     async def recover_stalled(self) -> int:
         """Retry deliveries held by workers that stopped beating, and re-deliver queued
