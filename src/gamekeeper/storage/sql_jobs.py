@@ -286,17 +286,21 @@ def queued_job_ids(conn: sa.Connection) -> list[str]:
 
 
 def prune_finished_jobs(conn: sa.Connection, owner: str, *, keep: int) -> int:
-    """Delete an owner's finished jobs beyond the `keep` most recent."""
+    """Delete an owner's finished jobs beyond the `keep` most recent.
+
+    One statement: on PostgreSQL (read committed) a separate SELECT of the ids to keep
+    would let the DELETE see a job another worker finished in between, and delete it.
+    """
     newest = (
         sa.select(jobs.c.id)
         .where(jobs.c.owner == owner, jobs.c.status.in_(_TERMINAL))
         .order_by(jobs.c.finished_at.desc(), jobs.c.id.desc())
         .limit(keep)
+        .scalar_subquery()
     )
-    keep_ids = list(conn.execute(newest).scalars())
-    stmt = jobs.delete().where(jobs.c.owner == owner, jobs.c.status.in_(_TERMINAL))
-    if keep_ids:
-        stmt = stmt.where(jobs.c.id.not_in(keep_ids))
+    stmt = jobs.delete().where(
+        jobs.c.owner == owner, jobs.c.status.in_(_TERMINAL), jobs.c.id.not_in(newest)
+    )
     return conn.execute(stmt).rowcount
 
 
