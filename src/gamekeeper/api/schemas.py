@@ -59,6 +59,8 @@ class ProgressOut(BaseModel):
     total: int | None
     rate_per_s: float | None
     eta_s: float | None
+    #: "bytes" for file imports; null when items (games, months) are counted.
+    unit: str | None = None
 
 
 class WaitOut(BaseModel):
@@ -132,6 +134,7 @@ class JobOut(BaseModel):
                 total=p.total,
                 rate_per_s=p.rate_per_s,
                 eta_s=p.eta_s,
+                unit=p.unit,
             ),
             counters=dict(job.counters),
             errors=[ItemErrorOut(at=e.at, item=e.item, message=e.message) for e in job.errors],

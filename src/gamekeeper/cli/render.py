@@ -28,17 +28,26 @@ def format_wait(wait: Wait, now: datetime) -> str:
     return f"waiting {format_duration(left)}: {wait.reason} (resumes {at})"
 
 
+def format_amount(value: float, unit: str | None) -> str:
+    """A count (`1,200`), or bytes in MB (`12.5 MB`)."""
+    if unit == "bytes":
+        return f"{value / 1_000_000:,.1f} MB"
+    return f"{value:,.0f}"
+
+
 def format_progress(job: Job) -> str:
-    """`fetching 1,200/5,000 (24%) · 310 games/s · ETA 12s`."""
+    """`fetching 1,200/5,000 (24%) · 310/s · ETA 12s` (bytes shown in MB)."""
     progress = job.progress
+    unit = progress.unit
     parts = [job.phase or job.status.value]
     if progress.total is not None:
         fraction = progress.fraction or 0.0
-        parts[0] += f" {progress.done:,}/{progress.total:,} ({fraction:.0%})"
+        done, total = format_amount(progress.done, unit), format_amount(progress.total, unit)
+        parts[0] += f" {done}/{total} ({fraction:.0%})"
     else:
-        parts[0] += f" {progress.done:,}"
+        parts[0] += f" {format_amount(progress.done, unit)}"
     if progress.rate_per_s:
-        parts.append(f"{progress.rate_per_s:,.0f}/s")
+        parts.append(f"{format_amount(progress.rate_per_s, unit)}/s")
     if progress.eta_s is not None:
         parts.append(f"ETA {format_duration(progress.eta_s)}")
     return " · ".join(parts)

@@ -111,6 +111,8 @@ class Progress:
     total: int | None = None
     rate_per_s: float | None = None
     eta_s: float | None = None
+    #: What is counted: "bytes" for a file import, None for items (games, months...).
+    unit: str | None = None
 
     @property
     def fraction(self) -> float | None:

@@ -15,7 +15,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from gamekeeper.domain.jobs import (
     MAX_ITEM_ERRORS,
@@ -32,6 +32,8 @@ from gamekeeper.errors import JobCancelled, JobLost
 from gamekeeper.jobs.clock import Clock
 from gamekeeper.jobs.live import LiveHub
 from gamekeeper.storage.base import JobStore, Tx
+
+T = TypeVar("T")
 
 #: Seconds of progress history the rate is measured over.
 RATE_WINDOW_S = 10.0
@@ -135,7 +137,12 @@ class JobContext:
         self._change(phases=tuple(Phase(name=n) for n in names))
 
     async def start_phase(
-        self, name: str, *, total: int | None = None, note: str | None = None
+        self,
+        name: str,
+        *,
+        total: int | None = None,
+        note: str | None = None,
+        unit: str | None = None,
     ) -> None:
         """Finish the running phase (if any) and start `name`."""
         now = self._clock.now()
@@ -150,7 +157,7 @@ class JobContext:
         )
         phases = _put_phase(phases, started)
         self._rate.reset()
-        self._change(phase=name, phases=tuple(phases), progress=Progress(total=total))
+        self._change(phase=name, phases=tuple(phases), progress=Progress(total=total, unit=unit))
         await self._persist()
 
     async def skip_phase(self, name: str, note: str) -> None:
@@ -167,7 +174,9 @@ class JobContext:
         total = self._job.progress.total if total is None else total
         rate = self._rate.add(self._clock.monotonic(), done)
         eta = (total - done) / rate if rate and total is not None and total >= done else None
-        progress = Progress(done=done, total=total, rate_per_s=rate, eta_s=eta)
+        progress = Progress(
+            done=done, total=total, rate_per_s=rate, eta_s=eta, unit=self._job.progress.unit
+        )
         phases = tuple(
             dataclasses.replace(p, done=done, total=total) if p.name == self._job.phase else p
             for p in self._job.phases
@@ -219,7 +228,7 @@ class JobContext:
                 return job
 
             try:
-                job = await self._store.transaction(work)
+                job = await _to_the_end(self._store.transaction(work))
             except JobLost:
                 self._lost = True
                 raise
@@ -286,8 +295,10 @@ class JobContext:
         async with self._write_lock:
             if self._dirty:
                 await self._save(self._job)
-            flag = await self._store.heartbeat(
-                self._job.id, attempt=self._job.attempt, now=self._clock.now()
+            flag = await _to_the_end(
+                self._store.heartbeat(
+                    self._job.id, attempt=self._job.attempt, now=self._clock.now()
+                )
             )
         if flag is None:
             self._lost = True
@@ -320,9 +331,7 @@ class JobContext:
             job = self._next(self._job, status=status, **fields)
             self._job = job
             self._dirty = True
-            # Finish the write even if cancelled meanwhile: the lock must not be let go
-            # while it runs, or a later write could land before it.
-            await _to_the_end(self._save(job))
+            await self._save(job)
         self._hub.publish(job)
 
     async def _persist(self) -> None:
@@ -330,7 +339,7 @@ class JobContext:
             await self._save(self._job)
 
     async def _save(self, job: Job) -> None:
-        if not await self._store.save_job(job, worker=self.worker):
+        if not await _to_the_end(self._store.save_job(job, worker=self.worker)):
             self._lost = True
             raise JobLost()
         if job is self._job:
@@ -341,11 +350,15 @@ class JobContext:
         self._last_write = self._clock.monotonic()
 
 
-async def _to_the_end(step: Coroutine[Any, Any, None]) -> None:
-    """Run `step` to completion even if the caller is cancelled meanwhile; then re-raise."""
+async def _to_the_end(step: Coroutine[Any, Any, T]) -> T:
+    """Run `step` to completion even if the caller is cancelled meanwhile; then re-raise.
+
+    A write handed to a database thread goes on regardless: letting the caller (and its
+    lock) go early would let a later write, such as the hand-back at shutdown, land first.
+    """
     task = asyncio.ensure_future(step)
     try:
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
         await task
         raise

@@ -67,6 +67,9 @@ def _create_sqlite_engine(url: sa.URL) -> sa.Engine:
         json_serializer=_json_dumps,
         json_deserializer=_json_loads,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        # Reuse the most recent connection: each one keeps its own page cache, and a
+        # round-robin pool would fill several of them (memory on a small machine).
+        pool_use_lifo=True,
     )
 
     @sa.event.listens_for(engine, "connect")

@@ -74,6 +74,7 @@ def mutable_fields(job: Job) -> dict[str, Any]:
             "total": job.progress.total,
             "rate_per_s": job.progress.rate_per_s,
             "eta_s": job.progress.eta_s,
+            "unit": job.progress.unit,
         },
         "counters": dict(job.counters),
         "errors": [

@@ -201,7 +201,10 @@ async def import_pgn_file(
         )
     ctx.set_phases("importing", "analyzing")
     await ctx.start_phase(
-        "importing", total=stat.st_size, note="bytes of the file as stored (compressed, if it is)"
+        "importing",
+        total=stat.st_size,
+        note="bytes of the file as stored (compressed, if it is)",
+        unit="bytes",
     )
     opened = _open(path)
     reader = _BatchReader(

@@ -63,3 +63,16 @@ def test_live_display_shows_the_countdown_while_waiting() -> None:
     assert describe_change(running, waiting, now) is not None
     assert describe_change(running, waiting, now).startswith("waiting 1m00s")  # type: ignore[union-attr]
     assert describe_change(waiting, waiting, now) is None
+
+
+def test_progress_in_bytes_is_shown_in_megabytes() -> None:
+    job = Job(
+        id="job_000000000002",
+        job_type="import_pgn",
+        family="import",
+        owner="admin",
+        phase="importing",
+        progress=Progress(done=120_500_000, total=521_000_000, rate_per_s=26_600_000, unit="bytes"),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert format_progress(job) == "importing 120.5 MB/521.0 MB (23%) · 26.6 MB/s"

@@ -45,9 +45,17 @@ function fillProgress(card, job) {
   }
   setText(card, 'phase', job.phase || job.status);
   setText(card, 'percent', p.fraction === null ? '' : `${(p.fraction * 100).toFixed(1)}%`);
-  setText(card, 'done', fmtInt(p.done));
-  setText(card, 'total', fmtInt(p.total));
-  setText(card, 'rate', fmtRate(p.rate_per_s));
+  if (p.unit === 'bytes') {
+    // A file import counts bytes: show them in MB.
+    const mb = (value) => (value === null || value === undefined ? null : (value / 1e6).toFixed(1));
+    setText(card, 'done', `${mb(p.done)} MB`);
+    setText(card, 'total', p.total === null ? fmtInt(null) : `${mb(p.total)} MB`);
+    setText(card, 'rate', p.rate_per_s === null ? fmtRate(null) : `${mb(p.rate_per_s)} MB/s`);
+  } else {
+    setText(card, 'done', fmtInt(p.done));
+    setText(card, 'total', fmtInt(p.total));
+    setText(card, 'rate', fmtRate(p.rate_per_s));
+  }
   setText(card, 'eta', fmtDuration(p.eta_s));
 }
 
