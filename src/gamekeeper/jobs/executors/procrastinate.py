@@ -269,17 +269,21 @@ class ProcrastinateExecutor:
         async with self._slots:
             await self.runner.run(job_id)
 
-    async def _ensure_delivery(self, job_id: str) -> None:
-        """Defer a delivery for a queued job, unless one already waits (queueing lock)."""
+    async def _ensure_delivery(self, job_id: str) -> bool:
+        """Defer a delivery for a queued job, unless one already waits (queueing lock);
+        whether one was deferred."""
         job = await self.runner.store.get_job(job_id)
         if job is None or job.status is not JobStatus.QUEUED:
-            return
+            return False
         await self._open()
         deferrer = self.app.configure_task(
             task_name(job.job_type), queueing_lock=job_id, queue=self.queue
         )
-        with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
+        try:
             await deferrer.defer_async(job_id=job_id)
+        except procrastinate_errors.AlreadyEnqueued:
+            return False
+        return True
 
     async def _backstop_forever(self) -> None:
         cleaned = self.runner.clock.monotonic()
@@ -328,8 +332,7 @@ class ProcrastinateExecutor:
             JobQuery(statuses=frozenset({JobStatus.QUEUED}), limit=200)
         )
         for job in page.items:
-            if (job.updated_at or job.created_at) < horizon:
-                await self._ensure_delivery(job.id)
+            if (job.updated_at or job.created_at) < horizon and await self._ensure_delivery(job.id):
                 made += 1
         return made
 
