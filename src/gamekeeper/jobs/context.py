@@ -4,7 +4,8 @@ Every change makes a new snapshot that watchers see at once (through the `LiveHu
 the row is written at checkpoints, on status changes, and otherwise at most every
 `write_interval` seconds, so a busy job doesn't hammer the database.
 
-A context belongs to one job run and is used from that job's task only.
+A context belongs to one job run. Its job may run one checkpoint in the background while
+it reads on (see `sync.batches.GameBatcher`); writes are serialised by a lock.
 """
 
 from __future__ import annotations
@@ -218,23 +219,29 @@ class JobContext:
         async with self._write_lock:
             base = self._job
 
-            def work(tx: Tx) -> Job:
+            def work(tx: Tx) -> CounterDeltas:
                 deltas = write(tx) if write is not None else None
                 job = self._next(
                     base, checkpoint=cursor, counters=_added(base.counters, deltas or {})
                 )
                 if not tx.save_job(job, worker=self.worker):
                     raise JobLost()
-                return job
+                return deltas
 
             try:
-                job = await _to_the_end(self._store.transaction(work))
+                deltas = await _to_the_end(self._store.transaction(work))
             except JobLost:
                 self._lost = True
                 raise
-            self._job = job
-            self._hub.publish(job)
-            self._mark_written()
+            # The job may have counted or reported meanwhile (a checkpoint can run while
+            # the job reads on): add this commit to what it shows now, losing nothing.
+            current = self._job
+            self._job = self._next(
+                current, checkpoint=cursor, counters=_added(current.counters, deltas or {})
+            )
+            self._hub.publish(self._job)
+            if current is base:
+                self._mark_written()
 
     # -- waiting --------------------------------------------------------------
 

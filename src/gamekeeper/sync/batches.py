@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +16,9 @@ from gamekeeper.storage.base import Tx
 class GameBatcher:
     """Collects a stream's games; `commit` writes them, their counters and the cursor at once.
 
+    A commit runs in the background while the stream goes on (the database works while
+    the next batch is read and parsed); the next commit, or `flush`, waits for it first,
+    so checkpoints land in order and at most two batches are held in memory.
     Item errors are recorded on the job as they arrive (the stream goes on).
     """
 
@@ -25,6 +30,7 @@ class GameBatcher:
         self.games: list[Game] = []
         #: Games seen so far (good and bad), for progress.
         self.seen = 0
+        self._pending: asyncio.Task[None] | None = None
 
     def add(self, item: GameOrError) -> bool:
         """Take one stream item; True when the batch is full."""
@@ -37,12 +43,35 @@ class GameBatcher:
         return len(self.games) >= self.size
 
     async def commit(self, cursor: Any) -> None:
-        """Write the pending games and `cursor` (also the job's checkpoint) in one transaction."""
+        """Start writing the collected games and `cursor` (also the job's checkpoint) in
+        one transaction, once the previous commit is done."""
+        await self.flush()
         games, self.games = self.games, []
-        await commit_games(
-            self.ctx, games, cursor=cursor, account_cursor=(self.account_id, self.stream)
+        self._pending = asyncio.ensure_future(
+            commit_games(
+                self.ctx, games, cursor=cursor, account_cursor=(self.account_id, self.stream)
+            )
         )
-        self.ctx.raise_if_cancelled()
+        if self.ctx.cancel_requested:
+            await self.flush()  # keep what was fetched, then stop
+            self.ctx.raise_if_cancelled()
+
+    async def __aenter__(self) -> GameBatcher:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """Wait for the last commit; if the job is already failing, that error wins."""
+        if kind is None:
+            await self.flush()
+            return
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Wait for the commit under way (and raise what it raised)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
 
 
 async def commit_games(

@@ -86,47 +86,49 @@ async def sync_lichess(
         if max_games is not None:
             total = min(total, max_games + len(cursor.open_ids))
     await ctx.start_phase("fetching", total=total)
-    batcher = GameBatcher(ctx, account_id=account.id, stream=STREAM, size=deps.batch_size)
+    async with GameBatcher(
+        ctx, account_id=account.id, stream=STREAM, size=deps.batch_size
+    ) as batcher:
+        # Games still being played at the last sync: ask for them again by id.
+        recheck = list(cursor.open_ids)
+        for start in range(0, len(recheck), IDS_PER_REQUEST):
+            chunk = recheck[start : start + IDS_PER_REQUEST]
+            async with aclosing(
+                source.export_by_ids(chunk, moves=moves, clocks=moves, evals=moves, wait=ctx.wait)
+            ) as items:
+                async for item in items:
+                    if isinstance(item, RecordError):
+                        ctx.item_error(item.item, f"re-check of an unfinished game: {item.message}")
+                        continue
+                    batcher.add(item)
+            # Finished games leave the re-check list; so do games the site no longer returns.
+            returned = {g.platform_game_id for g in batcher.games}
+            cursor = cursor.after(batcher.games)
+            cursor = dataclasses.replace(
+                cursor,
+                open_ids=tuple(i for i in cursor.open_ids if i not in chunk or i in returned),
+            )
+            await batcher.commit(cursor.to_json())
+            await ctx.report_progress(batcher.seen)
 
-    # Games still being played at the last sync: ask for them again by id.
-    recheck = list(cursor.open_ids)
-    for start in range(0, len(recheck), IDS_PER_REQUEST):
-        chunk = recheck[start : start + IDS_PER_REQUEST]
         async with aclosing(
-            source.export_by_ids(chunk, moves=moves, clocks=moves, evals=moves, wait=ctx.wait)
-        ) as items:
-            async for item in items:
-                if isinstance(item, RecordError):
-                    ctx.item_error(item.item, f"re-check of an unfinished game: {item.message}")
-                    continue
-                batcher.add(item)
-        # Finished games leave the re-check list; so do games the site no longer returns.
-        returned = {g.platform_game_id for g in batcher.games}
+            source.iter_games(
+                account.username,
+                since_ms=since_ms if since_ms is not None else cursor.since_ms,
+                max=max_games,
+                moves=moves,
+                clocks=moves,
+                evals=moves,
+                wait=ctx.wait,
+            )
+        ) as stream:
+            async for item in stream:
+                if batcher.add(item):
+                    cursor = cursor.after(batcher.games)
+                    await batcher.commit(cursor.to_json())
+                    await ctx.report_progress(batcher.seen)
         cursor = cursor.after(batcher.games)
-        cursor = dataclasses.replace(
-            cursor, open_ids=tuple(i for i in cursor.open_ids if i not in chunk or i in returned)
-        )
         await batcher.commit(cursor.to_json())
-        await ctx.report_progress(batcher.seen)
-
-    async with aclosing(
-        source.iter_games(
-            account.username,
-            since_ms=since_ms if since_ms is not None else cursor.since_ms,
-            max=max_games,
-            moves=moves,
-            clocks=moves,
-            evals=moves,
-            wait=ctx.wait,
-        )
-    ) as stream:
-        async for item in stream:
-            if batcher.add(item):
-                cursor = cursor.after(batcher.games)
-                await batcher.commit(cursor.to_json())
-                await ctx.report_progress(batcher.seen)
-    cursor = cursor.after(batcher.games)
-    await batcher.commit(cursor.to_json())
     await ctx.report_progress(batcher.seen)
 
     await finish_phases(ctx, enriched=moves)
