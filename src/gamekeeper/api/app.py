@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         try:
             if settings.auto_upgrade:
                 await upgrade_database(built)
-            await built.start()
+            await built.start(schedule=True)
             app.state.services = built
             yield
         finally:

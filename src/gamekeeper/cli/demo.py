@@ -81,7 +81,7 @@ async def demo_command(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
                 soft_wrap=True,
             )
-            await services.start()
+            await services.start(schedule=True)
             for platform in ("lichess", "chesscom"):
                 account = await services.accounts.add(admin.name, platform, DEMO_PLAYER)
                 active = await services.jobs.list(
