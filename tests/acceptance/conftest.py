@@ -34,3 +34,15 @@ def gamekeeper(gamekeeper_env: dict[str, str], tmp_path: Path) -> Gamekeeper:
         )
 
     return run
+
+
+def start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """`gamekeeper ARGS` in the background, its output piped (use it as a context manager)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gamekeeper", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

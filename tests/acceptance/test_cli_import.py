@@ -6,7 +6,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from tests.acceptance.conftest import Gamekeeper
+from tests.acceptance.conftest import Gamekeeper, start
 from tests.fixtures.pgn.dumps import dump, game_id
 
 #: Big enough that an import is still running when the test acts on it: many batches
@@ -34,17 +33,6 @@ def big_file(tmp_path: Path) -> Path:
     path = tmp_path / "big.pgn"
     path.write_bytes(dump(range(GAMES)))
     return path
-
-
-def start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gamekeeper", *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:

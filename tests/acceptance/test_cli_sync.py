@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_in_thread
 from gamekeeper.emulators.traffic import LoggedRequest
 from gamekeeper.sync.deps import BATCH_SIZE
-from tests.acceptance.conftest import Gamekeeper
+from tests.acceptance.conftest import Gamekeeper, start
 
 EXPORT = "/api/games/user/alice"
 
@@ -38,17 +36,6 @@ def env(gamekeeper_env: dict[str, str], lichess: tuple[LichessEmulator, str]) ->
         GAMEKEEPER_HEARTBEAT_INTERVAL_S="1",
     )
     return gamekeeper_env
-
-
-def start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gamekeeper", *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def sent(entries: list[LoggedRequest]) -> int:
