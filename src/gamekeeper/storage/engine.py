@@ -136,12 +136,6 @@ def one_of(
     return column.in_(values)
 
 
-def insert_ignore(table: sa.Table, dialect: sa.Dialect, *, key: list[str]) -> sa.Insert:
-    """INSERT ... ON CONFLICT (key) DO NOTHING."""
-    insert_fn = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    return insert_fn(table).on_conflict_do_nothing(index_elements=key)
-
-
 def lock_for_job_creation(conn: sa.Connection) -> None:
     """Serialise job creation so the "one active job" checks can't race.
 
