@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gamekeeper.connectors.chesscom import ChessComSource
+from gamekeeper.connectors.file_gate import FileHostCoordinators
 from gamekeeper.connectors.http import Upstreams
 from gamekeeper.connectors.lichess import LichessSource
 from gamekeeper.connectors.pg_gate import PostgresHostCoordinators
@@ -37,6 +39,7 @@ def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         runner=RunnerConfig(
             heartbeat_interval_s=settings.heartbeat_interval_s,
+            cancel_poll_interval_s=settings.cancel_poll_interval_s,
             progress_write_interval_s=settings.progress_write_interval_s,
             retention=settings.job_retention,
         ),
@@ -81,8 +84,8 @@ class Services:
     upstreams: Upstreams
     #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
     schedule: AutoSyncLoop | None = None
-    #: The upstream gate's coordination in PostgreSQL (procrastinate mode).
-    gate: PostgresHostCoordinators | None = None
+    #: The upstream gate's coordination across processes (PostgreSQL, or a SQLite file).
+    gate: PostgresHostCoordinators | FileHostCoordinators | None = None
     _started: bool = field(default=False, init=False)
 
     async def start(self, *, sweep: bool = True, schedule: bool = False) -> None:
@@ -115,6 +118,15 @@ class Services:
         await self.store.aclose()
 
 
+def gate_for(store: SqlStore) -> PostgresHostCoordinators | FileHostCoordinators | None:
+    """How processes sharing this database keep one request in flight per site: an
+    advisory lock on PostgreSQL, a file lock next to a SQLite file (None: in memory)."""
+    if store.dialect == "postgresql":
+        return PostgresHostCoordinators(store.conninfo())
+    database = store.database_file()
+    return FileHostCoordinators(Path(database), store) if database else None
+
+
 def is_postgresql(database_url: str) -> bool:
     return normalise_url(database_url).get_backend_name() == "postgresql"
 
@@ -128,7 +140,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
             "to postgresql://... (move an embedded database with: gamekeeper db copy --to URL)"
         )
     store = SqlStore(settings.database_url)
-    gate = PostgresHostCoordinators(store.conninfo()) if distributed else None
+    gate = gate_for(store)
     upstreams = Upstreams(settings, coordinator_for=gate.coordinator_for if gate else None)
     registry = registry or default_registry(store, upstreams, settings)
     jobs = JobManager(store, registry, config=engine_config(settings))

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=4, ge=1)
     #: Seconds between heartbeats of a running job.
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
+    #: Seconds between a running job's looks for a cancel requested by another process.
+    cancel_poll_interval_s: float = Field(default=0.2, gt=0)
     #: A running job whose heartbeat is older than this is presumed dead.
     stale_after_s: float = Field(default=60.0, gt=0)
     #: Seconds between sweeps for stale jobs.

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -58,6 +66,7 @@ class LichessGames(Protocol):
         clocks: bool = True,
         evals: bool = True,
         wait: Waiter | None = None,
+        known_ids: Collection[str] = (),
     ) -> AsyncGenerator[GameOrError, None]: ...
 
     def export_by_ids(
@@ -94,6 +103,10 @@ class ChessComGames(Protocol):
     """The Chess.com calls a sync makes."""
 
     async def archives(self, username: str, wait: Waiter | None = None) -> list[str]: ...
+
+    async def fetch_month(
+        self, username: str, month: str, *, etag: str | None = None, wait: Waiter | None = None
+    ) -> MonthStatus: ...
 
     def iter_months(
         self,

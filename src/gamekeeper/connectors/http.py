@@ -43,6 +43,7 @@ import httpx
 
 from gamekeeper import __version__
 from gamekeeper.connectors.base import Waiter
+from gamekeeper.domain.upstreams import HostState
 from gamekeeper.errors import (
     AccountNotFound,
     ConfigurationError,
@@ -64,24 +65,13 @@ class StreamBroken(SourceUnavailable):
     code = "stream_broken"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HostState:
-    """What all users of one host must agree on."""
-
-    #: No request may start before this instant (set after a 429).
-    cooldown_until: datetime | None = None
-    #: 429s in a row without a good answer between them; the cool-down grows with it.
-    strikes: int = 0
-    #: When the last request to the host ended (for the minimum interval).
-    last_finished_at: datetime | None = None
-
-
 class HostCoordinator(Protocol):
     """Per-host coordination: the one-in-flight slot and the shared state.
 
     `write` is only called while the caller holds `slot()`, so an implementation
     needs no compare-and-set. The in-process implementation is `LocalHostCoordinator`;
-    a PostgreSQL one (advisory lock + a row) keeps the rule across processes.
+    across processes, `PostgresHostCoordinator` (an advisory lock and a row) and, for
+    the embedded SQLite mode, `FileHostCoordinator` (a file lock and a row).
     """
 
     def slot(self) -> AbstractAsyncContextManager[None]:

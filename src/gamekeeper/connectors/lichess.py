@@ -13,7 +13,7 @@ really cannot read becomes a `RecordError` in the stream, never a failed sync.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Collection, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -586,8 +586,10 @@ class LichessSource:
         opening: bool = True,
         ongoing: bool = True,
         wait: Waiter | None = None,
+        known_ids: Collection[str] = (),
     ) -> AsyncGenerator[GameOrError, None]:
-        """The user's games, oldest first, as they stream in.
+        """The user's games, oldest first, as they stream in; games in `known_ids` (those
+        already stored at the range's inclusive edges) are passed over.
 
         If the connection breaks (reset, stall, a cut last line) the export is asked for
         again from `since` = createdAt of the last game yielded, and games already yielded
@@ -631,7 +633,7 @@ class LichessSource:
                                 errors_reported[line] += 1
                                 yield item
                             continue
-                        if item.platform_game_id in at_last:
+                        if item.platform_game_id in at_last or item.platform_game_id in known_ids:
                             continue
                         created = decoded.created_ms
                         if created is not None and created != last_created:

@@ -27,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from gamekeeper.connectors.http import HostState
+from gamekeeper.domain.upstreams import HostState
 from gamekeeper.errors import StorageError
 
 log = logging.getLogger(__name__)

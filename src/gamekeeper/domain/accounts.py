@@ -26,6 +26,11 @@ class Account:
     created_at: datetime | None = None
 
     @property
+    def player_id(self) -> str:
+        """The player's id in the games table: both sites' ids are lowercase usernames."""
+        return self.username.lower()
+
+    @property
     def label(self) -> str:
         """`platform:username`, as the CLI takes it."""
         return f"{self.platform.value}:{self.username}"

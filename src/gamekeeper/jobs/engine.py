@@ -224,14 +224,20 @@ class JobManager:
 
     async def get(self, job_id: str, *, owner: str | None = None) -> Job:
         """The freshest view of a job; `owner` hides other users' jobs (as not found)."""
-        job = self.hub.latest(job_id) or await self.store.get_job(job_id)
+        job = self.latest(job_id) or await self.store.get_job(job_id)
         if job is None or (owner is not None and job.owner != owner):
             raise JobNotFound(f"no job {job_id!r}")
         return job
 
+    def latest(self, job_id: str) -> Job | None:
+        """The newest snapshot this process has of a job: from its context if it runs
+        here (progress reported a moment ago included), else the last one published."""
+        ctx = self.runner.contexts.get(job_id)
+        return ctx.job if ctx is not None else self.hub.latest(job_id)
+
     async def list(self, query: JobQuery) -> JobPage:
         page = await self.store.list_jobs(query)
-        fresh = tuple(self.hub.latest(j.id) or j for j in page.items)
+        fresh = tuple(self.latest(j.id) or j for j in page.items)
         return dataclasses.replace(page, items=fresh)
 
     async def watch(self, job_id: str, *, owner: str | None = None) -> AsyncIterator[Job]:
@@ -247,7 +253,7 @@ class JobManager:
                     )
                 except TimeoutError:
                     # Run by another process? Then the row is all we can see.
-                    polled = self.hub.latest(job_id) or await self.store.get_job(job_id)
+                    polled = self.latest(job_id) or await self.store.get_job(job_id)
                     if polled is None:
                         return
                     latest = polled
@@ -270,8 +276,10 @@ class JobManager:
             self.hub.publish(cancelled)  # tell watchers, then let it go: it never ran here
             self.hub.forget(job_id)
             return cancelled
+        # In this process the job hears it at once; the row tells every other one.
+        here = self.runner.request_cancel(job_id)
         await self.store.request_cancel(job_id)
-        if not self.runner.request_cancel(job_id):
+        if not here:
             await self.executor.cancel(job_id)
         latest = self.hub.latest(job_id)
         if latest is not None and not latest.cancel_requested:

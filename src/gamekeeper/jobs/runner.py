@@ -7,12 +7,13 @@ whether the job runs in the server process or in a procrastinate worker.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import socket
 from dataclasses import dataclass
 
-from gamekeeper.domain.jobs import Job, JobStatus
+from gamekeeper.domain.jobs import Job, JobStatus, Progress
 from gamekeeper.errors import GamekeeperError, JobCancelled, JobLost
 from gamekeeper.jobs.clock import Clock
 from gamekeeper.jobs.context import JobContext
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunnerConfig:
     heartbeat_interval_s: float = 5.0
+    #: How often a running job looks for a cancel requested by another process.
+    cancel_poll_interval_s: float = 0.2
     progress_write_interval_s: float = 2.0
     #: Finished jobs kept per owner.
     retention: int = 100
@@ -70,6 +73,9 @@ class JobRunner:
         job = await self.store.claim_job(job_id, worker=self.worker, now=self.clock.now())
         if job is None:
             return None
+        # What an earlier run showed may be ahead of its last checkpoint (the items it
+        # received after it are fetched again): the kind says where this run starts.
+        job = dataclasses.replace(job, progress=Progress(unit=job.progress.unit))
         ctx = JobContext(
             job,
             store=self.store,
@@ -80,7 +86,11 @@ class JobRunner:
         )
         self.contexts[job_id] = ctx
         self.hub.publish(job)
-        heartbeat = asyncio.create_task(ctx.heartbeat_forever(self.config.heartbeat_interval_s))
+        heartbeat = asyncio.create_task(
+            ctx.heartbeat_forever(
+                self.config.heartbeat_interval_s, self.config.cancel_poll_interval_s
+            )
+        )
         try:
             status, error = await self._call(ctx)
             if status is None:

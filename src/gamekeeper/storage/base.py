@@ -124,8 +124,6 @@ class Tx(JobTx, Protocol):
 
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None: ...
 
-    def games_missing_moves(self, platform: Platform, player_id: str, limit: int) -> list[str]: ...
-
 
 class JobStore(Protocol):
     """The job engine's view of storage."""
@@ -153,6 +151,10 @@ class JobStore(Protocol):
         ...
 
     async def request_cancel(self, job_id: str) -> None: ...
+
+    async def cancel_requested(self, job_id: str) -> bool:
+        """Whether someone asked the job to stop (a one-column read, polled often)."""
+        ...
 
     async def cancel_queued(self, job_id: str, *, now: datetime) -> bool:
         """Cancel a job that no worker has claimed; False if one has."""
@@ -244,10 +246,34 @@ class GameStore(Protocol):
     async def job_owners(self, job_ids: Iterable[str]) -> dict[str, str]: ...
 
     async def games_missing_moves(
-        self, platform: Platform, player_id: str, limit: int
-    ) -> list[str]: ...
+        self,
+        platform: Platform,
+        players: Sequence[str],
+        limit: int,
+        *,
+        since: datetime | None = None,
+    ) -> list[str]:
+        """Ids of the players' games without moves, newest first (NULL times last, then id)."""
+        ...
+
+    async def count_missing_moves(self, platform: Platform, player_id: str) -> int: ...
 
     async def count_player_games(self, platform: Platform, player_id: str) -> int: ...
+
+    async def player_game_ids_at(
+        self, platform: Platform, player_id: str, times: Sequence[datetime]
+    ) -> set[str]:
+        """Ids of a player's stored games started exactly at one of `times`."""
+        ...
+
+    async def count_player_games_between(
+        self,
+        platform: Platform,
+        player_id: str,
+        ranges: Sequence[tuple[datetime | None, datetime | None]],
+    ) -> list[int]:
+        """A player's stored games started in each inclusive range (None: open end)."""
+        ...
 
     async def count_games(self, **filters: Any) -> int: ...
 

@@ -298,21 +298,75 @@ def _of_player(platform: Platform, player_id: str) -> sa.ColumnElement[bool]:
 
 
 def games_missing_moves(
-    conn: sa.Connection, platform: Platform, player_id: str, limit: int
+    conn: sa.Connection,
+    platform: Platform,
+    players: Sequence[str],
+    limit: int,
+    *,
+    since: datetime | None = None,
 ) -> list[str]:
-    """Ids of a player's games without moves: newest `start_time` first, NULLs last, then id."""
+    """Ids of the players' games without moves (started at or after `since`): newest
+    `start_time` first, NULLs last, then id."""
+    if not players:
+        return []
     stmt = (
         sa.select(games.c.platform_game_id)
-        .where(_of_player(platform, player_id), games.c.moves.is_(None))
+        .where(sa.or_(*(_of_player(platform, p) for p in players)), games.c.moves.is_(None))
         .order_by(games.c.start_time.desc().nulls_last(), games.c.id)
         .limit(limit)
     )
+    if since is not None:
+        stmt = stmt.where(games.c.start_time >= since)
     return list(conn.execute(stmt).scalars())
+
+
+def count_missing_moves(conn: sa.Connection, platform: Platform, player_id: str) -> int:
+    """How many of a player's games have no moves yet."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(games)
+        .where(_of_player(platform, player_id), games.c.moves.is_(None))
+    )
+    return int(conn.execute(stmt).scalar_one())
 
 
 def count_player_games(conn: sa.Connection, platform: Platform, player_id: str) -> int:
     stmt = sa.select(sa.func.count()).select_from(games).where(_of_player(platform, player_id))
     return int(conn.execute(stmt).scalar_one())
+
+
+def player_game_ids_at(
+    conn: sa.Connection, platform: Platform, player_id: str, times: Sequence[datetime]
+) -> set[str]:
+    """Ids of a player's games started exactly at one of `times`."""
+    if not times:
+        return set()
+    stmt = sa.select(games.c.platform_game_id).where(
+        _of_player(platform, player_id), games.c.start_time.in_(list(times))
+    )
+    return set(conn.execute(stmt).scalars())
+
+
+def count_player_games_between(
+    conn: sa.Connection,
+    platform: Platform,
+    player_id: str,
+    ranges: Sequence[tuple[datetime | None, datetime | None]],
+) -> list[int]:
+    """A player's games started in each inclusive range (None: open end), in one query."""
+    if not ranges:
+        return []
+    sums = []
+    for start, end in ranges:
+        inside: list[sa.ColumnElement[bool]] = [games.c.start_time.is_not(None)]
+        if start is not None:
+            inside.append(games.c.start_time >= start)
+        if end is not None:
+            inside.append(games.c.start_time <= end)
+        sums.append(sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*inside), 1), else_=0)), 0))
+    stmt = sa.select(*sums).select_from(games).where(_of_player(platform, player_id))
+    row = conn.execute(stmt).one()
+    return [int(value) for value in row]
 
 
 def row_to_game(row: sa.RowMapping) -> StoredGame:

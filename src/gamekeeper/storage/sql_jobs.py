@@ -226,6 +226,11 @@ def heartbeat(conn: sa.Connection, job_id: str, *, attempt: int, now: datetime) 
     return bool(flag)
 
 
+def cancel_requested(conn: sa.Connection, job_id: str) -> bool:
+    stmt = sa.select(jobs.c.cancel_requested).where(jobs.c.id == job_id)
+    return bool(conn.execute(stmt).scalar())
+
+
 def request_cancel(conn: sa.Connection, job_id: str) -> None:
     conn.execute(
         jobs.update()

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.upstreams import HostState
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import GamekeeperError, StorageError
-from gamekeeper.storage import sql_accounts, sql_games, sql_jobs, sql_stats
+from gamekeeper.storage import sql_accounts, sql_games, sql_hosts, sql_jobs, sql_stats
 from gamekeeper.storage.base import (
     AutoSyncState,
     GamePage,
@@ -76,9 +77,6 @@ class SqlTx:
 
     def get_cursor(self, account_id: int, stream: str) -> Any:
         return sql_games.get_cursor(self.conn, account_id, stream)
-
-    def games_missing_moves(self, platform: Platform, player_id: str, limit: int) -> list[str]:
-        return sql_games.games_missing_moves(self.conn, platform, player_id, limit)
 
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None:
         sql_games.set_cursor(self.conn, account_id, stream, value)
@@ -192,6 +190,9 @@ class SqlStore:
     async def request_cancel(self, job_id: str) -> None:
         await self.write(lambda tx: sql_jobs.request_cancel(tx.conn, job_id))
 
+    async def cancel_requested(self, job_id: str) -> bool:
+        return await self.read(lambda c: sql_jobs.cancel_requested(c, job_id))
+
     async def cancel_queued(self, job_id: str, *, now: datetime) -> bool:
         return await self.write(lambda tx: sql_jobs.cancel_queued(tx.conn, job_id, now=now))
 
@@ -288,6 +289,21 @@ class SqlStore:
         )
         await self.write(lambda tx: tx.conn.execute(stmt))
 
+    # -- the upstream gate's shared state (embedded mode) ----------------------
+
+    async def upstream_state(self, host: str) -> HostState | None:
+        return await self.read(lambda c: sql_hosts.upstream_state(c, host))
+
+    async def save_upstream_state(self, host: str, state: HostState) -> None:
+        await self.write(lambda tx: sql_hosts.save_upstream_state(tx.conn, host, state))
+
+    def database_file(self) -> str | None:
+        """The SQLite database's file, if it is one (None for PostgreSQL or `:memory:`)."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return url.database
+
     # -- users ----------------------------------------------------------------
 
     async def add_user(self, name: str, role: Role) -> User:
@@ -311,14 +327,39 @@ class SqlStore:
         return await self.write(lambda tx: tx.upsert_games(batch, job_id=job_id))
 
     async def games_missing_moves(
-        self, platform: Platform, player_id: str, limit: int
+        self,
+        platform: Platform,
+        players: Sequence[str],
+        limit: int,
+        *,
+        since: datetime | None = None,
     ) -> list[str]:
         return await self.read(
-            lambda c: sql_games.games_missing_moves(c, platform, player_id, limit)
+            lambda c: sql_games.games_missing_moves(c, platform, players, limit, since=since)
         )
+
+    async def count_missing_moves(self, platform: Platform, player_id: str) -> int:
+        return await self.read(lambda c: sql_games.count_missing_moves(c, platform, player_id))
 
     async def count_player_games(self, platform: Platform, player_id: str) -> int:
         return await self.read(lambda c: sql_games.count_player_games(c, platform, player_id))
+
+    async def player_game_ids_at(
+        self, platform: Platform, player_id: str, times: Sequence[datetime]
+    ) -> set[str]:
+        return await self.read(
+            lambda c: sql_games.player_game_ids_at(c, platform, player_id, times)
+        )
+
+    async def count_player_games_between(
+        self,
+        platform: Platform,
+        player_id: str,
+        ranges: Sequence[tuple[datetime | None, datetime | None]],
+    ) -> list[int]:
+        return await self.read(
+            lambda c: sql_games.count_player_games_between(c, platform, player_id, ranges)
+        )
 
     async def list_games(self, query: GameQuery) -> GamePage:
         return await self.read(lambda c: sql_games.list_games(c, query))

@@ -14,7 +14,8 @@ from gamekeeper.storage.base import Tx
 
 
 class GameBatcher:
-    """Collects a stream's games; `commit` writes them, their counters and the cursor at once.
+    """Collects a stream's games; `commit` writes them, their counters, the job's
+    checkpoint and the account's cursor in one transaction.
 
     A commit runs in the background while the stream goes on (the database works while
     the next batch is read and parsed); the next commit, or `flush`, waits for it first,
@@ -22,14 +23,16 @@ class GameBatcher:
     Item errors are recorded on the job as they arrive (the stream goes on).
     """
 
-    def __init__(self, ctx: JobContext, *, account_id: int, stream: str, size: int) -> None:
+    def __init__(
+        self, ctx: JobContext, *, account_id: int, stream: str, size: int, seen: int = 0
+    ) -> None:
         self.ctx = ctx
         self.account_id = account_id
         self.stream = stream
         self.size = size
         self.games: list[Game] = []
-        #: Games seen so far (good and bad), for progress.
-        self.seen = 0
+        #: Items received so far (good and bad, earlier runs of the job included).
+        self.seen = seen
         self._pending: asyncio.Task[None] | None = None
 
     def add(self, item: GameOrError) -> bool:
@@ -42,19 +45,19 @@ class GameBatcher:
             self.games.append(item)
         return len(self.games) >= self.size
 
-    async def commit(self, cursor: Any) -> None:
-        """Start writing the collected games and `cursor` (also the job's checkpoint) in
-        one transaction, once the previous commit is done."""
+    async def commit(self, checkpoint: Any, account_cursor: Any) -> None:
+        """Start writing the collected games with the job's `checkpoint` and the
+        account's cursor (which covers them), once the previous commit is done."""
         await self.flush()
         games, self.games = self.games, []
         self._pending = asyncio.ensure_future(
             commit_games(
-                self.ctx, games, cursor=cursor, account_cursor=(self.account_id, self.stream)
+                self.ctx,
+                games,
+                checkpoint=checkpoint,
+                account_cursor=(self.account_id, self.stream, account_cursor),
             )
         )
-        if self.ctx.cancel_requested:
-            await self.flush()  # keep what was fetched, then stop
-            self.ctx.raise_if_cancelled()
 
     async def __aenter__(self) -> GameBatcher:
         return self
@@ -78,17 +81,17 @@ async def commit_games(
     ctx: JobContext,
     games: Sequence[Game],
     *,
-    cursor: Any,
-    account_cursor: tuple[int, str] | None = None,
+    checkpoint: Any,
+    account_cursor: tuple[int, str, Any] | None = None,
 ) -> None:
-    """Upsert `games` and checkpoint `cursor` in one transaction; with `account_cursor`
-    (account id, stream name), `cursor` is also where the account's next sync starts."""
+    """Upsert `games` and checkpoint in one transaction; with `account_cursor`
+    (account id, stream name, value), the account's next sync starts from that value."""
     job_id = ctx.job_id
 
     def write(tx: Tx) -> dict[str, int]:
         result = tx.upsert_games(games, job_id=job_id) if games else None
         if account_cursor is not None:
-            tx.set_cursor(*account_cursor, cursor)
+            tx.set_cursor(*account_cursor)
         if result is None:
             return {}
         return {
@@ -99,4 +102,4 @@ async def commit_games(
             "enriched": sum(1 for g in games if g.moves is not None),
         }
 
-    await ctx.checkpoint(cursor, write)
+    await ctx.checkpoint(checkpoint, write)

@@ -13,10 +13,13 @@ from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.sync.chesscom_sync import sync_chesscom
 from gamekeeper.sync.deps import SyncDeps
-from gamekeeper.sync.lichess_sync import backfill_moves, sync_lichess
+from gamekeeper.sync.lichess_sync import at_ms, backfill_moves, ms_of, sync_lichess
 
 #: Every sync kind is one family: one of them at a time per account.
 FAMILY = "sync"
+
+#: `months_requested` reaches back at most this far (the sites are younger than this).
+MAX_MONTHS = 600
 
 
 def parse_since(value: str | None) -> str | None:
@@ -29,23 +32,42 @@ def parse_since(value: str | None) -> str | None:
         raise InvalidInput(f"invalid date {value!r}: use YYYY-MM-DD") from None
 
 
-def since_ms(value: str | None) -> int | None:
+def date_ms(value: str | None) -> int | None:
+    """A `since` date as the millisecond its day starts (UTC)."""
     day = parse_since(value)
     if day is None:
         return None
     start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
-    return int(start.timestamp() * 1000)
+    return ms_of(start)
+
+
+def months_back(now: datetime, months: int) -> datetime:
+    """The first instant of the month `months - 1` months before `now`'s (1 = this month)."""
+    index = now.year * 12 + now.month - 1 - (months - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def start_of(
+    now: datetime, *, since: str | None, since_ms: int | None, months: int | None
+) -> int | None:
+    """Where a limited sync starts, in ms: the latest of the limits given."""
+    starts = [s for s in (date_ms(since), since_ms) if s is not None]
+    if months is not None:
+        starts.append(ms_of(months_back(now, months)))
+    return max(starts) if starts else None
 
 
 def validate_sync(parameters: Mapping[str, Any]) -> None:
     parse_since(parameters.get("since"))
-    limit, max_games = parameters.get("limit"), parameters.get("max")
-    if limit is not None and limit < 1:
-        raise InvalidInput("limit must be at least 1")
-    if max_games is not None and max_games < 1:
-        raise InvalidInput("max must be at least 1")
-    if parameters.get("delay_ms", 0) < 0:
-        raise InvalidInput("delay_ms must be at least 0")
+    for name in ("limit", "max", "months_requested"):
+        value = parameters.get(name)
+        if value is not None and value < 1:
+            raise InvalidInput(f"{name} must be at least 1")
+    if (parameters.get("months_requested") or 0) > MAX_MONTHS:
+        raise InvalidInput(f"months_requested must be at most {MAX_MONTHS}")
+    for name in ("delay_ms", "skip", "since_ms"):
+        if (parameters.get(name) or 0) < 0:
+            raise InvalidInput(f"{name} must be at least 0")
 
 
 def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
@@ -56,41 +78,76 @@ def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
         return account
 
     async def sync_account(
-        ctx: JobContext, account_id: int, *, moves: bool, since: str | None, max_games: int | None
+        ctx: JobContext,
+        account_id: int,
+        *,
+        moves: bool,
+        start_ms: int | None,
+        max_games: int | None,
+        skip: int = 0,
     ) -> None:
         account = await account_of(account_id)
         if account.platform is Platform.LICHESS:
             await sync_lichess(
-                ctx, deps, account, moves=moves, since_ms=since_ms(since), max_games=max_games
+                ctx, deps, account, moves=moves, since_ms=start_ms, max_games=max_games, skip=skip
             )
         else:
             # Chess.com archives always carry the moves: there is no lighter listing.
-            await sync_chesscom(ctx, deps, account, since=parse_since(since), max_games=max_games)
+            since = None if start_ms is None else at_ms(start_ms).date().isoformat()
+            await sync_chesscom(ctx, deps, account, since=since, max_games=max_games)
 
     @registry.register("sync_games", family=FAMILY, validate=validate_sync)
     async def sync_games(
-        ctx: JobContext, *, account_id: int, since: str | None = None, max: int | None = None
+        ctx: JobContext,
+        *,
+        account_id: int,
+        since: str | None = None,
+        since_ms: int | None = None,
+        months_requested: int | None = None,
+        max: int | None = None,
+        skip: int = 0,
     ) -> None:
-        """An account's games: fetch, enrich, analyze; from the cursor onwards."""
-        await sync_account(ctx, account_id, moves=True, since=since, max_games=max)
+        """An account's games: fetch, enrich, analyze; what is not stored yet (or from a
+        date: `since`, `since_ms`, or the last `months_requested` months)."""
+        start = start_of(ctx.now(), since=since, since_ms=since_ms, months=months_requested)
+        await sync_account(ctx, account_id, moves=True, start_ms=start, max_games=max, skip=skip)
 
     @registry.register("sync_metadata", family=FAMILY, validate=validate_sync)
     async def sync_metadata(
-        ctx: JobContext, *, account_id: int, since: str | None = None, max: int | None = None
+        ctx: JobContext,
+        *,
+        account_id: int,
+        since: str | None = None,
+        since_ms: int | None = None,
+        months_requested: int | None = None,
+        max: int | None = None,
+        skip: int = 0,
     ) -> None:
         """Games without moves (fast); `sync_moves` fills the moves in later."""
-        await sync_account(ctx, account_id, moves=False, since=since, max_games=max)
+        start = start_of(ctx.now(), since=since, since_ms=since_ms, months=months_requested)
+        await sync_account(ctx, account_id, moves=False, start_ms=start, max_games=max, skip=skip)
 
     @registry.register("sync_moves", family=FAMILY, validate=validate_sync)
     async def sync_moves(
-        ctx: JobContext, *, account_id: int, limit: int = 100, delay_ms: int = 0
+        ctx: JobContext,
+        *,
+        account_id: int | None = None,
+        limit: int = 100,
+        delay_ms: int = 0,
+        months_requested: int | None = None,
     ) -> None:
-        """Moves for stored games that lack them: newest first, in batches of 300 ids."""
-        account = await account_of(account_id)
-        if account.platform is not Platform.LICHESS:
-            raise InvalidInput(
-                "sync_moves is for Lichess accounts: Chess.com games come with moves"
-            )
-        await backfill_moves(ctx, deps, account, limit=limit, delay_ms=delay_ms)
+        """Moves for stored games that lack them: newest first, in batches of 300 ids;
+        without an account, over all the owner's Lichess accounts."""
+        if account_id is not None:
+            accounts = [await account_of(account_id)]
+            if accounts[0].platform is not Platform.LICHESS:
+                raise InvalidInput(
+                    "sync_moves is for Lichess accounts: Chess.com games come with moves"
+                )
+        else:
+            owned = await deps.store.list_accounts(ctx.job.owner)
+            accounts = [a for a in owned if a.platform is Platform.LICHESS]
+        since = None if months_requested is None else months_back(ctx.now(), months_requested)
+        await backfill_moves(ctx, deps, accounts, limit=limit, delay_ms=delay_ms, since=since)
 
     _ = (sync_games, sync_metadata, sync_moves)
