@@ -14,6 +14,7 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.lichess import LichessEmulator
+from gamekeeper.emulators.traffic import LoggedRequest
 from tests.integration.sync.conftest import ServicesFactory, finished, run_job, stored_games
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -49,9 +50,9 @@ async def watching(services: Services) -> AsyncIterator[Snapshots]:
         try:
             yield seen
         finally:
-            while not queue.empty():
-                await asyncio.sleep(0)
             task.cancel()
+            while not queue.empty():
+                seen.jobs.append(queue.get_nowait())
 
 
 async def until(services: Services, job_id: str, check: Any, timeout: float = 20) -> Job:
@@ -307,7 +308,7 @@ async def test_a_cancel_from_another_process_takes_effect_mid_stream(
 async def test_two_processes_on_one_database_never_both_talk_to_lichess(
     make_services: ServicesFactory, lichess: LichessEmulator
 ) -> None:
-    lichess.faults.games_per_s = 1500  # streams long enough to overlap
+    lichess.faults.games_per_s = 300  # streams long enough to overlap (2 s)
     server = await make_services()  # e.g. `gamekeeper serve`
     terminal = await make_services()  # e.g. `gamekeeper sync` beside it
     alice = await server.accounts.add("admin", "lichess", "alice")
@@ -315,7 +316,11 @@ async def test_two_processes_on_one_database_never_both_talk_to_lichess(
     first = await server.jobs.create(
         "sync_games", owner="admin", parameters={"account_id": alice.id}
     )
-    await until(server, first.id, lambda j: j.progress.done > 0)
+
+    def streaming(entries: list[LoggedRequest]) -> bool:
+        return any(e.path == "/api/games/user/alice" and e.items_sent > 0 for e in entries)
+
+    assert await asyncio.to_thread(lichess.log.wait_for, streaming, timeout=20)
     second = await terminal.jobs.create(
         "sync_games", owner="admin", parameters={"account_id": bob.id}
     )
