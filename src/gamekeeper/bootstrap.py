@@ -19,6 +19,7 @@ from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
 from gamekeeper.services.games import GameService
+from gamekeeper.services.jobs import JobService
 from gamekeeper.services.stats import StatsService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
@@ -79,6 +80,8 @@ class Services:
     users: UserService
     accounts: AccountService
     games: GameService
+    #: Starting jobs for a user (accounts named in the request, other tools' shapes).
+    job_service: JobService
     #: The dashboard's charts (and `/api/stats`).
     stats: StatsService
     upstreams: Upstreams
@@ -165,6 +168,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
         schedule = AutoSyncLoop(store, jobs, tick_s=settings.auto_sync_tick_s)
     jobs.attach(executor)
+    accounts = AccountService(store)
     return Services(
         settings=settings,
         store=store,
@@ -172,8 +176,9 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         jobs=jobs,
         executor=executor,
         users=UserService(store),
-        accounts=AccountService(store),
+        accounts=accounts,
         games=GameService(store),
+        job_service=JobService(jobs, accounts),
         stats=StatsService(store),
         upstreams=upstreams,
         schedule=schedule,

@@ -123,3 +123,25 @@ def test_rate_limit_is_shown_as_a_countdown(
     assert result.returncode == 0, result.stderr
     assert "waiting 1s: " in result.stdout or "waiting 0s: " in result.stdout
     assert "429" in result.stdout
+
+
+def test_two_syncs_in_two_terminals_never_both_talk_to_lichess(
+    env: dict[str, str], lichess: tuple[LichessEmulator, str], tmp_path: Path
+) -> None:
+    """Two processes on one SQLite database share the site's one request in flight."""
+    emulator = lichess[0]
+    emulator.faults.games_per_s = 2000  # alice's stream lasts a few seconds
+    with start(env, tmp_path, "sync", "lichess:alice") as first:
+        try:
+            assert emulator.log.wait_for(lambda es: sent(es) >= 50, timeout=60)
+            with start(env, tmp_path, "sync", "lichess:bob") as second:
+                second_out, second_err = second.communicate(timeout=120)
+            first_out, first_err = first.communicate(timeout=120)
+        finally:
+            first.kill()
+    assert (first.returncode, second.returncode) == (0, 0), (first_err, second_err)
+    assert "completed" in first_out and "completed" in second_out
+    assert emulator.max_concurrent == 1
+    assert not [e for e in emulator.log.entries if e.status == 429]
+    db = Path(env["GAMEKEEPER_DATABASE_URL"].removeprefix("sqlite:///"))
+    assert stored(db) == (5040, 5040)

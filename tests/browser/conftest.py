@@ -40,6 +40,8 @@ from tests.browser.support import (
     GAMES_PER_S,
     LICHESS_COOLDOWN_S,
     PHONE,
+    POLL_GAMES,
+    POLL_PLAYER,
     SYNC_GAMES,
     SYNC_PLAYER,
     WAIT_GAMES,
@@ -127,7 +129,12 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     seeding = threading.Thread(target=asyncio.run, args=(_prepare_database(database_url),))
     seeding.start()
     seeding.join()
-    accounts = {SYNC_PLAYER: SYNC_GAMES, CANCEL_PLAYER: CANCEL_GAMES, WAIT_PLAYER: WAIT_GAMES}
+    accounts = {
+        SYNC_PLAYER: SYNC_GAMES,
+        CANCEL_PLAYER: CANCEL_GAMES,
+        WAIT_PLAYER: WAIT_GAMES,
+        POLL_PLAYER: POLL_GAMES,
+    }
     lichess = LichessEmulator(LichessCorpus.generate(accounts, seed=5))
     lichess.faults.games_per_s = GAMES_PER_S
     chesscom = ChessComEmulator(ChessComCorpus.generate({"bob": 10}, seed=5))

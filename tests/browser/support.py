@@ -23,6 +23,8 @@ PHONE = {"width": 390, "height": 844}
 SYNC_PLAYER, SYNC_GAMES = "sync_me", BATCH_SIZE * 5 // 2
 CANCEL_PLAYER, CANCEL_GAMES = "cancel_me", BATCH_SIZE * 20
 WAIT_PLAYER, WAIT_GAMES = "wait_me", 40
+#: One for the polling fallback: a short sync started from the Accounts page.
+POLL_PLAYER, POLL_GAMES = "poll_me", 40
 #: Streams are paced at a batch every 1.5 s: a sync takes a few seconds, progress moves.
 GAMES_PER_S = BATCH_SIZE / 1.5
 #: The shared Lichess cool-down after a 429, short enough for a test to wait out.

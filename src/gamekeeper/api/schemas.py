@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gamekeeper.domain.accounts import Account
-from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.jobs import Job, Phase, PhaseStatus
 from gamekeeper.domain.users import User
 from gamekeeper.storage.base import StoredGame
 
@@ -48,9 +48,40 @@ class PhaseOut(BaseModel):
     status: str
     done: int
     total: int | None
+    #: 100 * done / total, one decimal; null while the total is unknown.
+    percent: float | None = None
     started_at: datetime | None
     finished_at: datetime | None
     note: str | None
+    #: The last item error recorded during this phase (or the job's error, if it failed).
+    last_error: str | None = None
+    #: While this phase waits out a rate limit or a backoff: when it goes on.
+    rate_limit_reset_at: datetime | None = None
+
+    @classmethod
+    def of(cls, phase: Phase, job: Job) -> PhaseOut:
+        running = phase.status is PhaseStatus.RUNNING
+        errors = [
+            e.message
+            for e in job.errors
+            if phase.started_at is not None
+            and e.at >= phase.started_at
+            and (phase.finished_at is None or e.at <= phase.finished_at)
+        ]
+        if phase.status is PhaseStatus.FAILED and job.error:
+            errors.append(job.error)
+        return cls(
+            name=phase.name,
+            status=phase.status.value,
+            done=phase.done,
+            total=phase.total,
+            percent=round(100 * phase.done / phase.total, 1) if phase.total else None,
+            started_at=phase.started_at,
+            finished_at=phase.finished_at,
+            note=phase.note,
+            last_error=errors[-1] if errors else None,
+            rate_limit_reset_at=job.wait.resume_at if running and job.wait else None,
+        )
 
 
 class ProgressOut(BaseModel):
@@ -88,6 +119,9 @@ class JobOut(BaseModel):
     errors: list[ItemErrorOut]
     error: str | None
     wait: WaitOut | None
+    #: Where a resumed run would start (the job kind's checkpoint: e.g. a sync's count
+    #: and the newest game stored, an import's byte offset); null before the first one.
+    checkpoint: Any = None
     result: Any = None
     attempt: int
     cancel_requested: bool
@@ -116,18 +150,7 @@ class JobOut(BaseModel):
             parameters=dict(job.parameters),
             status=job.status.value,
             phase=job.phase,
-            phases=[
-                PhaseOut(
-                    name=ph.name,
-                    status=ph.status.value,
-                    done=ph.done,
-                    total=ph.total,
-                    started_at=ph.started_at,
-                    finished_at=ph.finished_at,
-                    note=ph.note,
-                )
-                for ph in job.phases
-            ],
+            phases=[PhaseOut.of(ph, job) for ph in job.phases],
             progress=ProgressOut(
                 fraction=p.fraction,
                 done=p.done,
@@ -142,6 +165,7 @@ class JobOut(BaseModel):
             wait=WaitOut(reason=job.wait.reason, resume_at=job.wait.resume_at)
             if job.wait
             else None,
+            checkpoint=job.checkpoint,
             result=job.result,
             attempt=job.attempt,
             cancel_requested=job.cancel_requested,
@@ -169,7 +193,10 @@ class JobPageOut(BaseModel):
 
 
 class IdleOut(BaseModel):
+    """No sync is active: `last` is the one that ended last (null if none ever ran)."""
+
     status: Literal["idle"] = "idle"
+    last: JobOut | None = None
 
 
 class SweepOut(BaseModel):
@@ -319,6 +346,9 @@ class GameOut(BaseModel):
 class GameDetailOut(GameOut):
     moves: list[str] | None
     clocks: list[int | None] | None
+    #: Centiseconds left to the side to move when the game ended between moves
+    #: (resignation, flag: 0, draw), as Lichess sends it; null when unknown.
+    final_clock: int | None = None
     evals: list[EvalOut | None] | None
     raw: str
 
@@ -329,6 +359,7 @@ class GameDetailOut(GameOut):
             **GameOut.of(stored).model_dump(),
             moves=list(g.moves) if g.moves is not None else None,
             clocks=list(g.clocks) if g.clocks is not None else None,
+            final_clock=g.final_clock,
             evals=(
                 [None if e is None else EvalOut(cp=e.cp, mate=e.mate) for e in g.evals]
                 if g.evals is not None

@@ -39,7 +39,7 @@ def render_live(job: Job, now: datetime) -> RenderableType:
     lines.append(row)
     lines.append(Text(counters_line(job), style="dim"))
     if job.cancel_requested and job.status.active:
-        lines.append(Text("cancelling at the next batch boundary…", style="yellow"))
+        lines.append(Text("cancelling: keeping what was received…", style="yellow"))
     return Group(*lines)
 
 
@@ -94,7 +94,7 @@ async def follow_job(
         interrupted.set()
         # A second Ctrl-C gets Python's default: stop at once (the job is handed back).
         loop.remove_signal_handler(signal.SIGINT)
-        console.print("cancelling at the next batch boundary (Ctrl-C again to quit now)…")
+        console.print("cancelling: keeping what was received (Ctrl-C again to quit now)…")
         cancelling.append(loop.create_task(services.jobs.cancel(job.id)))
 
     with contextlib.suppress(NotImplementedError, RuntimeError):

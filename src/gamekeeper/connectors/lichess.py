@@ -423,6 +423,14 @@ def _clocks(raw: object, plies: int) -> tuple[int | None, ...] | None:
     return _align([_int(c) for c in raw], plies)
 
 
+def _final_clock(raw: object, plies: int) -> int | None:
+    """A game that ended without a move (resignation, flag, draw) has one clock more
+    than plies: the time the side to move had left (0 on a flag)."""
+    if isinstance(raw, list) and len(raw) == plies + 1:
+        return _int(raw[plies])
+    return None
+
+
 def _evals(raw: object, plies: int) -> tuple[Eval | None, ...] | None:
     if not isinstance(raw, list):
         return None
@@ -470,11 +478,14 @@ def parse_game(
 
     moves: tuple[str, ...] | None = None
     clocks: tuple[int | None, ...] | None = None
+    final_clock: int | None = None
     evals: tuple[Eval | None, ...] | None = None
     if moves_requested:
         text_moves = record.get("moves")
         moves = tuple(text_moves.split()) if isinstance(text_moves, str) else ()
-        clocks = _clocks(record.get("clocks"), len(moves))
+        raw_clocks = record.get("clocks")
+        clocks = _clocks(raw_clocks, len(moves))
+        final_clock = _final_clock(raw_clocks, len(moves))
         evals = _evals(record.get("analysis"), len(moves))
 
     rated = record.get("rated")
@@ -495,6 +506,7 @@ def parse_game(
         opening=_opening(record.get("opening")),
         moves=moves,
         clocks=clocks,
+        final_clock=final_clock,
         evals=evals,
         initial_fen=_str(record.get("initialFen")),
         url=GAME_URL.format(id=game_id),

@@ -172,6 +172,9 @@ class Game:
     #: Remaining clock after each move, in centiseconds (Lichess `clocks` unit), aligned
     #: with `moves` (None where a move has none); None when the source has no clocks.
     clocks: tuple[int | None, ...] | None = None
+    #: Centiseconds left to the side to move when the game ended without a move
+    #: (resignation, flag: 0, draw); Lichess sends it as one clock more than plies.
+    final_clock: int | None = None
     #: Evaluation after each move, aligned with `moves` (None where a move has none);
     #: None when the source has no evaluations.
     evals: tuple[Eval | None, ...] | None = None

@@ -70,6 +70,20 @@ def _player(side: Side, analysis: dict[str, int] | None) -> dict[str, Any]:
     return player
 
 
+#: Statuses of games that end between moves: Lichess sends one clock more than plies,
+#: the time the side to move had left when it ended.
+ENDED_WITHOUT_A_MOVE: Final = frozenset({"resign", "outoftime", "timeout", "draw", "cheat"})
+
+
+def final_clock(spec: GameSpec) -> int:
+    """The side to move's clock when the game ended: 0 on a flag, else a little less
+    than it had after its last move."""
+    if spec.status == "outoftime" or spec.clocks is None:
+        return 0
+    before = spec.clocks[-2] if spec.plies >= 2 else (spec.initial_s or 0) * 100
+    return max(0, before - (spec.number * 37) % 500)
+
+
 def _analysis_summary(spec: GameSpec, salt: int) -> dict[str, int]:
     value = (spec.number * 2654435761 + salt) % 1_000_003
     return {
@@ -116,6 +130,8 @@ def render(spec: GameSpec, seed: int) -> dict[str, Any]:
         record["moves"] = text
     if spec.clocks is not None and spec.plies:
         record["clocks"] = list(spec.clocks)
+        if spec.status in ENDED_WITHOUT_A_MOVE:
+            record["clocks"].append(final_clock(spec))
     if spec.analysed and spec.plies:
         record["analysis"] = [
             {"mate": value[1]} if isinstance(value, tuple) else {"eval": value}

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from gamekeeper.domain.jobs import Job, JobStatus, new_job_id
+from gamekeeper.domain.jobs import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    Job,
+    JobStatus,
+    new_job_id,
+)
 from gamekeeper.errors import Conflict, JobNotFound, RateLimited
 from gamekeeper.jobs.clock import Clock, SystemClock
 from gamekeeper.jobs.executors.base import Executor
@@ -234,6 +240,17 @@ class JobManager:
         here (progress reported a moment ago included), else the last one published."""
         ctx = self.runner.contexts.get(job_id)
         return ctx.job if ctx is not None else self.hub.latest(job_id)
+
+    async def latest_of_family(self, owner: str, family: str) -> tuple[Job | None, Job | None]:
+        """The owner's active job of `family` (if any), and the last one that ended."""
+        active = await self.list(JobQuery(owner=owner, statuses=ACTIVE_STATUSES, limit=200))
+        running = next((j for j in active.items if j.family == family), None)
+        if running is not None:
+            return running, None
+        ended = await self.list(
+            JobQuery(owner=owner, statuses=TERMINAL_STATUSES, family=family, limit=1)
+        )
+        return None, next(iter(ended.items), None)
 
     async def list(self, query: JobQuery) -> JobPage:
         page = await self.store.list_jobs(query)

@@ -22,6 +22,7 @@ class JobQuery:
     owner: str | None = None
     statuses: frozenset[JobStatus] | None = None
     job_type: str | None = None
+    family: str | None = None
     account_id: int | None = None
     #: Opaque cursor from the previous page's `next_cursor`.
     cursor: str | None = None

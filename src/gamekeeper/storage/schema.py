@@ -169,6 +169,8 @@ games = sa.Table(
     sa.Column("moves", sa.Text),
     sa.Column("ply_count", sa.Integer),
     sa.Column("clocks", Json),
+    # Centiseconds left to the side to move when the game ended without a move.
+    sa.Column("final_clock", sa.Integer),
     sa.Column("evals", Json),
     sa.Column("initial_fen", sa.Text),
     sa.Column("url", sa.Text),

@@ -318,6 +318,8 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> JobPage:
         stmt = stmt.where(jobs.c.status.in_([s.value for s in query.statuses]))
     if query.job_type is not None:
         stmt = stmt.where(jobs.c.job_type == query.job_type)
+    if query.family is not None:
+        stmt = stmt.where(jobs.c.family == query.family)
     if query.account_id is not None:
         stmt = stmt.where(jobs.c.account_id == query.account_id)
     if query.cursor:

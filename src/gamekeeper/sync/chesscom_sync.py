@@ -165,7 +165,9 @@ async def sync_chesscom(
             games = games[: max(room or 0, 0)]
         months.record(archive, start=starts[number], cut=cut, newest=newest)
         starts[number] = month_index(archive.month) + (0 if cut else 1)
-        run = dataclasses.replace(run, done=run.done + 1, kept=run.kept + len(games))
+        run = dataclasses.replace(
+            run, done=run.done + 1, kept=run.kept + len(games), position=archive.month
+        )
         await commit_games(
             ctx,
             games,

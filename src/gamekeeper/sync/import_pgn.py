@@ -61,6 +61,8 @@ BATCH_GAMES: Final = 2000
 BATCH_BYTES: Final = 8 * 1024 * 1024
 #: Bounds of the `batch_games` parameter.
 MAX_BATCH_GAMES: Final = 100_000
+#: Games between two looks for a cancel while a batch is read (a few milliseconds).
+STOP_CHECK_EVERY: Final = 32
 
 
 def check_path(value: object) -> str:
@@ -157,17 +159,20 @@ class _BatchReader:
         self._batch_games = batch_games
         self._batch_bytes = batch_bytes
 
-    def next_batch(self) -> _Batch:
+    def next_batch(self, stop: Callable[[], bool] = lambda: False) -> _Batch:
+        """The next batch; cut short when `stop()` says so (a cancel: the job commits
+        what it read and ends, instead of reading a whole batch first)."""
         games: list[Game] = []
         errors: list[PgnError] = []
         start, end = self._offset, self._offset
         last = True
-        for item, end in self._items:
+        for count, (item, end) in enumerate(self._items, 1):
             if isinstance(item, PgnError):
                 errors.append(item)
             else:
                 games.append(item)
-            if len(games) >= self._batch_games or end - start >= self._batch_bytes:
+            full = len(games) >= self._batch_games or end - start >= self._batch_bytes
+            if full or (count % STOP_CHECK_EVERY == 0 and stop()):
                 last = False
                 break
         self._offset = end
@@ -213,7 +218,7 @@ async def import_pgn_file(
     meter = _Meter(path=path, size=stat.st_size, start_offset=cursor.offset)
     try:
         while True:
-            batch = await _in_thread(reader.next_batch)
+            batch = await _in_thread(lambda: reader.next_batch(lambda: ctx.cancel_requested))
             for error in batch.errors:
                 ctx.item_error(error.item, error.message)
             cursor = ImportCursor(

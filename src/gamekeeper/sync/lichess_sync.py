@@ -156,7 +156,9 @@ class _Fetch:
         )
 
     async def commit(self) -> None:
-        self.run = dataclasses.replace(self.run, done=self.batcher.seen)
+        newest = self.cursor.coverage.newest
+        position = None if newest is None else at_ms(newest).isoformat()
+        self.run = dataclasses.replace(self.run, done=self.batcher.seen, position=position)
         await self.batcher.commit(self.run.to_json(), self.cursor.to_json())
 
     async def recheck(self) -> None:

@@ -24,6 +24,8 @@ class SyncRun:
     kept: int = 0
     #: Games passed over at the start of the site's list, for `skip`.
     skipped: int = 0
+    #: Where the account's cursor stands, in words (the newest game or month stored).
+    position: str | None = None
     #: Whether this is a resumed run (a checkpoint existed).
     resumed: bool = False
 
@@ -31,8 +33,9 @@ class SyncRun:
     def from_json(cls, value: Any) -> SyncRun:
         if not isinstance(value, dict) or "done" not in value:
             return cls(resumed=value is not None)
-        total = value.get("total")
+        total, position = value.get("total"), value.get("position")
         return cls(
+            position=position if isinstance(position, str) else None,
             done=_count(value.get("done")),
             total=total if isinstance(total, int) else None,
             kept=_count(value.get("kept")),
@@ -41,7 +44,13 @@ class SyncRun:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"done": self.done, "total": self.total, "kept": self.kept, "skipped": self.skipped}
+        return {
+            "done": self.done,
+            "total": self.total,
+            "kept": self.kept,
+            "skipped": self.skipped,
+            "position": self.position,
+        }
 
 
 def _count(value: object) -> int:

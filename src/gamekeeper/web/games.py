@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from gamekeeper.domain.accounts import Account
-from gamekeeper.domain.games import Game, Platform
+from gamekeeper.domain.games import Game, Platform, Termination
 from gamekeeper.storage.base import GameQuery, StoredGame
 from gamekeeper.web.board import MoveRow, Replay, move_rows, replay
+from gamekeeper.web.formatting import fmt_clock
 
 PAGE_SIZE = 50
 
@@ -155,6 +156,29 @@ class GameView:
     @property
     def has_clocks(self) -> bool:
         return any(c is not None for c in self.game.clocks or ())
+
+    @property
+    def ending(self) -> str | None:
+        """How the clock stood when the game ended between moves: "Black flagged at
+        0:00", "White resigned with 1:23 left"."""
+        return describe_ending(self.game)
+
+
+def describe_ending(game: Game) -> str | None:
+    """The final clock (Lichess's last one, for the side to move) in words."""
+    if game.final_clock is None or game.moves is None:
+        return None
+    black_first = game.initial_fen is not None and " b " in game.initial_fen
+    to_move = ("White", "Black")[(len(game.moves) + black_first) % 2]
+    clock = "0:00" if game.final_clock == 0 else fmt_clock(game.final_clock)
+    loser = None if game.winner is None else ("Black" if game.winner.value == "white" else "White")
+    if game.termination is Termination.TIMEOUT:
+        return f"{loser or to_move} flagged at {clock}"
+    if game.termination is Termination.RESIGN and loser is not None:
+        if loser == to_move:
+            return f"{loser} resigned with {clock} left"
+        return f"{loser} resigned; {to_move} had {clock} left"
+    return f"{to_move} had {clock} left at the end"
 
 
 def game_view(

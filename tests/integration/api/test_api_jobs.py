@@ -199,7 +199,8 @@ def test_no_token_is_401_in_the_error_shape(api: Api) -> None:
 
 def test_sync_status_is_idle_then_the_last_sync(api: Api) -> None:
     with httpx.Client(base_url=api.url, timeout=60) as client:
-        assert client.get("/api/sync/status", headers=api.auth("bob")).json() == {"status": "idle"}
+        idle = client.get("/api/sync/status", headers=api.auth("bob")).json()
+        assert idle == {"status": "idle", "last": None}
         account = client.post(
             "/api/accounts",
             json={"platform": "lichess", "username": "hikaru"},
@@ -209,7 +210,9 @@ def test_sync_status_is_idle_then_the_last_sync(api: Api) -> None:
         job = client.post(f"/api/accounts/{account['id']}/sync", headers=api.auth("bob")).json()
         read_events(client, f"/api/jobs/{job['id']}/events", api.auth("bob"))
         status = client.get("/api/sync/status", headers=api.auth("bob")).json()
-        assert status["id"] == job["id"] and status["status"] == "completed"
+        # Idle again once the sync has ended, naming the last one.
+        assert status["status"] == "idle"
+        assert status["last"]["id"] == job["id"] and status["last"]["status"] == "completed"
         again = client.get(f"/api/accounts/{account['id']}", headers=api.auth("bob")).json()
         assert again["games"] == 40 and again["last_job"]["id"] == job["id"]
 

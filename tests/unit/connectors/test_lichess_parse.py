@@ -323,3 +323,21 @@ def test_profile_request() -> None:
     request = build_profile_request("https://lichess.org", "Mary", token="t")
     assert request.url.path == "/api/user/Mary"
     assert request.headers["Authorization"] == "Bearer t"
+
+
+def test_the_clock_after_the_last_ply_is_kept() -> None:
+    """A game that ends between moves carries one clock more than plies: the time the
+    side to move had left (0 on a flag)."""
+    record = {
+        "id": "flagged1",
+        "status": "outoftime",
+        "winner": "white",
+        "moves": "e4 e5 Nf3",
+        "clocks": [18003, 18003, 17899, 0],
+    }
+    game = parse_game(record, orjson.dumps(record).decode())
+    assert game.clocks == (18003, 18003, 17899)
+    assert game.final_clock == 0
+
+    mated = {**record, "id": "mated001", "status": "mate", "clocks": [18003, 18003, 17899]}
+    assert parse_game(mated, orjson.dumps(mated).decode()).final_clock is None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
-from gamekeeper.api.routes.jobs import CREATE_RESPONSES, create_job_for
+from gamekeeper.api.routes.jobs import CREATE_RESPONSES
 from gamekeeper.api.schemas import AccountCreate, AccountOut, AccountSync, AccountUpdate, JobOut
 from gamekeeper.api.views import job_out
 from gamekeeper.bootstrap import Services
@@ -83,5 +83,5 @@ async def sync_account(
         }
     else:
         params |= {k: v for k, v in (("since", body.since), ("max", body.max)) if v is not None}
-    job = await create_job_for(services, user, body.job_type, params)
+    job = await services.job_service.create_for(user, body.job_type, params)
     return await job_out(services, job)

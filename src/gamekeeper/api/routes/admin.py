@@ -8,9 +8,17 @@ from fastapi import APIRouter, Path, Query
 
 from gamekeeper.api.deps import AdminUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
-from gamekeeper.api.routes.jobs import parse_statuses
-from gamekeeper.api.schemas import JobPageOut, SweepOut, TokenOut, UserCreate, UserOut
-from gamekeeper.api.views import jobs_out
+from gamekeeper.api.routes.jobs import CREATE_RESPONSES, JobId, parse_statuses
+from gamekeeper.api.schemas import (
+    JobCreate,
+    JobOut,
+    JobPageOut,
+    SweepOut,
+    TokenOut,
+    UserCreate,
+    UserOut,
+)
+from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.users import Role
 from gamekeeper.storage.base import JobQuery
 
@@ -37,6 +45,27 @@ async def all_jobs(
     )
     page = await services.jobs.list(query)
     return JobPageOut(items=await jobs_out(services, page.items), next_cursor=page.next_cursor)
+
+
+@router.post("/jobs", status_code=202, response_model=JobOut, responses=CREATE_RESPONSES)
+async def create_job(body: JobCreate, admin: AdminUser, services: ServicesDep) -> JobOut:
+    """Queue a job as the admin; takes the same bodies as `POST /api/jobs`, and the
+    shapes of the tools gamekeeper replaces (`player_id`, `start_date_ms`, `limit`, `skip`;
+    `SYNC_MOVES` without an account covers all your Lichess accounts)."""
+    job = await services.job_service.create_for(admin, body.job_type, body.parameters)
+    return await job_out(services, job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+async def get_job(job_id: JobId, admin: AdminUser, services: ServicesDep) -> JobOut:
+    """Any user's job."""
+    return await job_out(services, await services.jobs.get(job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=JobOut)
+async def cancel_job(job_id: JobId, admin: AdminUser, services: ServicesDep) -> JobOut:
+    """Ask any user's job to stop."""
+    return await job_out(services, await services.jobs.cancel(job_id))
 
 
 @router.post("/sweep", response_model=SweepOut)

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
@@ -15,8 +15,7 @@ from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas import ErrorBody, IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.jobs import ACTIVE_STATUSES, Job, JobStatus
-from gamekeeper.domain.users import User
-from gamekeeper.errors import InvalidInput, PermissionDenied
+from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import JobQuery
 
 router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -42,32 +41,11 @@ def parse_statuses(status: list[str] | None) -> frozenset[JobStatus] | None:
         ) from None
 
 
-async def create_job_for(
-    services: ServicesDep, user: User, job_type: str, parameters: dict[str, Any]
-) -> Job:
-    """Create a job for `user`; an account given as platform + username is added first."""
-    if job_type.strip().lower() == "import_pgn" and not user.is_admin:
-        # The path is read on the server: only an admin may point it at the server's disk.
-        raise PermissionDenied("importing a file from the server's disk needs an admin token")
-    params = dict(parameters)
-    if "platform" in params or "username" in params:
-        platform, username = params.pop("platform", None), params.pop("username", None)
-        if not isinstance(platform, str) or not isinstance(username, str):
-            raise InvalidInput("give both platform and username (or account_id)")
-        params["account_id"] = (await services.accounts.add(user.name, platform, username)).id
-    if "account_id" in params:
-        account_id = params["account_id"]
-        if not isinstance(account_id, int) or isinstance(account_id, bool):
-            raise InvalidInput("account_id must be an integer")
-        await services.accounts.get(account_id, owner=owner_filter(user))
-    return await services.jobs.create(job_type, owner=user.name, parameters=params)
-
-
 @router.post("/jobs", status_code=202, response_model=JobOut, responses=CREATE_RESPONSES)
 async def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> JobOut:
     """Queue a job. For syncs, `parameters` holds `account_id`, or `platform` and
     `username` (the account is added if needed)."""
-    job = await create_job_for(services, user, body.job_type, body.parameters)
+    job = await services.job_service.create_for(user, body.job_type, body.parameters)
     return await job_out(services, job)
 
 
@@ -94,7 +72,11 @@ async def list_jobs(
     return JobPageOut(items=await jobs_out(services, page.items), next_cursor=page.next_cursor)
 
 
-async def visible_job(job_id: str, user: CurrentUser, services: ServicesDep) -> Job:
+#: A job id in a path: `job_` and 12 hex digits (anything else is simply not found).
+JobId = Annotated[str, Path(max_length=40)]
+
+
+async def visible_job(job_id: JobId, user: CurrentUser, services: ServicesDep) -> Job:
     """The job, if the user may see it (admins see all); else 404."""
     return await services.jobs.get(job_id, owner=owner_filter(user))
 
@@ -182,10 +164,8 @@ async def all_events(
 
 @router.get("/sync/status", response_model=JobOut | IdleOut)
 async def sync_status(user: CurrentUser, services: ServicesDep) -> JobOut | IdleOut:
-    """Your active sync, else your last one, else `{"status": "idle"}`."""
-    for statuses in (ACTIVE_STATUSES, None):
-        page = await services.jobs.list(JobQuery(owner=user.name, statuses=statuses, limit=50))
-        syncs = [j for j in page.items if j.family == "sync"]
-        if syncs:
-            return await job_out(services, syncs[0])
-    return IdleOut()
+    """Your active sync; else `{"status": "idle", "last": …}` with the last one that ran."""
+    active, last = await services.job_service.sync_status(user.name)
+    if active is not None:
+        return await job_out(services, active)
+    return IdleOut(last=None if last is None else await job_out(services, last))

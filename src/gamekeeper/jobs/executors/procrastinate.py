@@ -13,7 +13,8 @@ a second delivery of a job that runs, or ran, is a no-op.
   worker died, or after a worker shut down mid-job) are deduplicated for free.
 - Cancel sets `cancel_requested` (the manager does) and asks procrastinate to abort;
   the worker turns the abort into our cooperative cancel instead of killing the task,
-  so the job still stops at a batch boundary and keeps what it committed.
+  so the job still stops cooperatively (at once in a read or a wait) and keeps what
+  it received.
 - Our heartbeat and sweeper decide that a job is stuck. Procrastinate's own stalled
   jobs (deliveries held by a worker that stopped beating) are only a backstop here:
   they are retried, which re-delivers; the claim keeps that harmless.

@@ -46,6 +46,8 @@ export function publish(job) {
   }
   updateDot();
   for (const fn of listeners) fn(job);
+  // Polling stops when nothing is active (off the Tasks view); a new job starts it again.
+  if (polling && !wasActive && ACTIVE.has(job.status)) schedulePoll();
 }
 
 function updateDot() {
@@ -95,18 +97,34 @@ export async function syncActive() {
   updateDot();
 }
 
+/** Poll while a job is active, or while the Tasks view is in sight (to see new jobs). */
 function pollWanted() {
-  return document.visibilityState === 'visible' || active.size > 0;
+  const onTasks = document.body.dataset.page === 'tasks' && document.visibilityState === 'visible';
+  return onTasks || active.size > 0;
+}
+
+/** Say on the page whether a poll is `scheduled`, under way (`busy`) or not (`idle`). */
+function setPollState(state) {
+  document.body.dataset.polling = state;
 }
 
 function schedulePoll() {
-  if (pollTimer !== null || !pollWanted()) return;
+  if (pollTimer !== null) return;
+  if (!pollWanted()) {
+    setPollState('idle');
+    return;
+  }
   pollTimer = window.setTimeout(poll, POLL_MS);
+  setPollState('scheduled');
 }
 
 async function poll() {
   pollTimer = null;
-  if (!pollWanted()) return; // a hidden tab with nothing running: wait for visibilitychange
+  if (!pollWanted()) {
+    setPollState('idle'); // nothing running, not on Tasks: wait for a job or visibility
+    return;
+  }
+  setPollState('busy');
   try {
     await syncActive();
     setMode(`Updating every ${POLL_MS / 1000} s`);
@@ -120,7 +138,7 @@ function startPolling() {
   if (polling) return;
   polling = true;
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') {
+    if (document.visibilityState === 'visible' && pollWanted()) {
       if (pollTimer !== null) window.clearTimeout(pollTimer);
       pollTimer = null;
       poll();

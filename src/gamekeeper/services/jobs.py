@@ -1,0 +1,70 @@
+"""Starting jobs for a user: the account a request names, the parameter names of the
+tools gamekeeper replaces, and who may run what."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.users import User
+from gamekeeper.errors import InvalidInput, PermissionDenied
+from gamekeeper.jobs.engine import JobManager
+from gamekeeper.services.accounts import AccountService
+
+#: Job types that page a site's list: there `limit` means "at most this many games".
+_LISTING = frozenset({"sync_games", "sync_metadata"})
+
+
+def normalise_parameters(job_type: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as the job kinds take them, from the shapes scripts written for other
+    tools send: `start_date_ms` is a millisecond `since`, and for a listing sync `limit`
+    is `max` (with `skip`, they page the site's list, oldest first from the start)."""
+    params = dict(parameters)
+    if "start_date_ms" in params:
+        params["since_ms"] = params.pop("start_date_ms")
+    if job_type.strip().lower() in _LISTING and "limit" in params:
+        if "max" in params:
+            raise InvalidInput("give limit or max, not both")
+        params["max"] = params.pop("limit")
+    if params.get("skip") == 0:
+        params.pop("skip")
+    return params
+
+
+class JobService:
+    """What the edges call to start jobs and ask about syncs."""
+
+    def __init__(self, jobs: JobManager, accounts: AccountService) -> None:
+        self.jobs = jobs
+        self.accounts = accounts
+
+    async def create_for(self, user: User, job_type: str, parameters: Mapping[str, Any]) -> Job:
+        """Create a job for `user`. An account given as `platform` + `username` (or as a
+        Lichess `player_id`) is added first; one given as `account_id` must be theirs."""
+        if job_type.strip().lower() == "import_pgn" and not user.is_admin:
+            # The path is read on the server: only an admin may point it at its disk.
+            raise PermissionDenied("importing a file from the server's disk needs an admin token")
+        params = normalise_parameters(job_type, parameters)
+        if "player_id" in params:
+            if "username" in params:
+                raise InvalidInput("give player_id or username, not both")
+            params["username"] = params.pop("player_id")
+            params.setdefault("platform", "lichess")
+        if "platform" in params or "username" in params:
+            platform, username = params.pop("platform", None), params.pop("username", None)
+            if not isinstance(platform, str) or not isinstance(username, str):
+                raise InvalidInput("give both platform and username (or account_id)")
+            params["account_id"] = (await self.accounts.add(user.name, platform, username)).id
+        if "account_id" in params:
+            account_id = params["account_id"]
+            if not isinstance(account_id, int) or isinstance(account_id, bool):
+                raise InvalidInput("account_id must be an integer")
+            owner = None if user.is_admin else user.name
+            await self.accounts.get(account_id, owner=owner)
+        return await self.jobs.create(job_type, owner=user.name, parameters=params)
+
+    async def sync_status(self, owner: str) -> tuple[Job | None, Job | None]:
+        """The owner's active sync, if any, else the last one that ended."""
+        family = self.jobs.registry.get("sync_games").family
+        return await self.jobs.latest_of_family(owner, family)
