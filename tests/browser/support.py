@@ -18,8 +18,8 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 #: Emulated Lichess players: one to sync to the end, one big enough to cancel midway,
-#: one for the rate-limit wait. Progress moves once per committed batch, so sizes follow
-#: the sync's batch size: the first sync shows two batches and a remainder.
+#: one for the rate-limit wait. Sizes follow the sync's batch size, so the first sync
+#: commits two batches and a remainder while its progress moves game by game.
 SYNC_PLAYER, SYNC_GAMES = "sync_me", BATCH_SIZE * 5 // 2
 CANCEL_PLAYER, CANCEL_GAMES = "cancel_me", BATCH_SIZE * 20
 WAIT_PLAYER, WAIT_GAMES = "wait_me", 40

@@ -25,6 +25,9 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("account", metavar="PLATFORM:USER", help="e.g. lichess:alice")
     parser.add_argument("--since", help="only games from this date on (YYYY-MM-DD)")
+    parser.add_argument(
+        "--months", type=int, help="only the last N months (1: this month)", dest="months"
+    )
     parser.add_argument("--max", type=int, help="at most this many games")
     parser.add_argument(
         "--two-stage",
@@ -57,6 +60,8 @@ async def sync_command(args: argparse.Namespace, console: Console) -> int:
             params["since"] = args.since
         if args.max:
             params["max"] = args.max
+        if args.months:
+            params["months_requested"] = args.months
         stages = [("sync_metadata" if args.two_stage else "sync_games", params)]
         if args.two_stage:
             stages.append(
