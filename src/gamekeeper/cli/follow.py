@@ -120,4 +120,9 @@ async def follow_job(
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
+        # The job may end before the cancel request is through: let it finish before the
+        # services close under it (its outcome is the job's, shown above).
+        for task in cancelling:
+            with contextlib.suppress(Exception):
+                await task
     return latest[0], interrupted.is_set()
