@@ -12,9 +12,9 @@ from gamekeeper.connectors.http import Upstreams
 from gamekeeper.connectors.lichess import LichessSource
 from gamekeeper.connectors.pg_gate import PostgresHostCoordinators
 from gamekeeper.errors import ConfigurationError
-from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
 from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor, apply_schema
+from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
@@ -36,8 +36,8 @@ from gamekeeper.sync.schedule import AutoSyncLoop, run_due_syncs, summary
 AUTO_SYNC_TASK = "gamekeeper.auto_sync"
 
 
-def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(
+def manager_config(settings: Settings) -> ManagerConfig:
+    return ManagerConfig(
         runner=RunnerConfig(
             heartbeat_interval_s=settings.heartbeat_interval_s,
             cancel_poll_interval_s=settings.cancel_poll_interval_s,
@@ -146,7 +146,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
     gate = gate_for(store)
     upstreams = Upstreams(settings, coordinator_for=gate.coordinator_for if gate else None)
     registry = registry or default_registry(store, upstreams, settings)
-    jobs = JobManager(store, registry, config=engine_config(settings))
+    jobs = JobManager(store, registry, config=manager_config(settings))
     executor: LocalExecutor | ProcrastinateExecutor
     schedule: AutoSyncLoop | None = None
     if distributed:

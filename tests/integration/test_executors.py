@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from gamekeeper.bootstrap import build_services
 from gamekeeper.domain.jobs import Job, JobStatus, new_job_id
 from gamekeeper.errors import ConfigurationError, StorageError
-from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
+from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.settings import Settings
 from gamekeeper.storage.base import JobQuery, Tx
@@ -63,7 +63,7 @@ async def node(store: SqlStore) -> AsyncIterator[NodeFactory]:
     made: list[Node] = []
 
     def make(*, worker: bool, name: str, stale_after_s: float = 60.0) -> Node:
-        config = EngineConfig(
+        config = ManagerConfig(
             runner=RunnerConfig(heartbeat_interval_s=QUIET),
             sweep_interval_s=QUIET,
             stale_after_s=stale_after_s,

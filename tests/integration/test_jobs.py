@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job, JobStatus, PhaseStatus
 from gamekeeper.errors import Conflict, InvalidInput, JobNotFound, RateLimited
-from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
 from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
+from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import JobQuery
 from gamekeeper.storage.sql_store import SqlStore, libpq_url
@@ -91,7 +91,7 @@ async def make_engine(store: SqlStore, backend: tuple[str, str]) -> AsyncIterato
             progress_write_interval_s=float(overrides.pop("write_interval", 2.0)),  # type: ignore[arg-type]
             retention=int(overrides.pop("retention", 100)),  # type: ignore[call-overload]
         )
-        config = EngineConfig(runner=runner, sweep_interval_s=QUIET, **overrides)  # type: ignore[arg-type]
+        config = ManagerConfig(runner=runner, sweep_interval_s=QUIET, **overrides)  # type: ignore[arg-type]
         controls, clock = Controls(), FakeClock()
         manager = JobManager(store, make_registry(controls, clock), config=config, clock=clock)
         executor: LocalExecutor | ProcrastinateExecutor

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import JobStatus
 from gamekeeper.jobs.context import JobContext
-from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
+from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import JobQuery
@@ -46,7 +46,7 @@ async def make_manager(store: SqlStore) -> AsyncIterator[ManagerFactory]:
     made: list[JobManager] = []
 
     def make(clock: FakeClock, *, run_jobs: bool = False) -> JobManager:
-        config = EngineConfig(
+        config = ManagerConfig(
             runner=RunnerConfig(heartbeat_interval_s=QUIET), sweep_interval_s=QUIET
         )
         manager = JobManager(store, registry(), config=config, clock=clock)

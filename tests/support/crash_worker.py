@@ -14,8 +14,8 @@ import asyncio
 import sys
 
 from gamekeeper.jobs.context import JobContext
-from gamekeeper.jobs.engine import EngineConfig, JobManager
 from gamekeeper.jobs.executors.local import LocalExecutor
+from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import Tx
@@ -53,7 +53,7 @@ def registry() -> JobRegistry:
 
 async def main(url: str, command: str, arg: str, extra: str | None) -> None:
     store = SqlStore(url)
-    config = EngineConfig(
+    config = ManagerConfig(
         runner=RunnerConfig(heartbeat_interval_s=0.2, progress_write_interval_s=0.5),
         stale_after_s=1.0,
         sweep_interval_s=0.1,

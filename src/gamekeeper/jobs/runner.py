@@ -86,11 +86,7 @@ class JobRunner:
         )
         self.contexts[job_id] = ctx
         self.hub.publish(job)
-        heartbeat = asyncio.create_task(
-            ctx.heartbeat_forever(
-                self.config.heartbeat_interval_s, self.config.cancel_poll_interval_s
-            )
-        )
+        heartbeat = asyncio.create_task(self._beat(ctx))
         try:
             status, error = await self._call(ctx)
             if status is None:
@@ -110,6 +106,21 @@ class JobRunner:
             self.hub.forget(job_id)
         await self.store.prune_finished_jobs(final.owner, keep=self.config.retention)
         return final
+
+    async def _beat(self, ctx: JobContext) -> None:
+        """Beat every heartbeat interval; between beats, look for a cancel from another
+        process every `cancel_poll_interval_s`, so it takes effect promptly."""
+        loop = asyncio.get_running_loop()
+        interval = self.config.heartbeat_interval_s
+        poll = min(self.config.cancel_poll_interval_s, interval)
+        next_beat = loop.time() + interval
+        while True:
+            await asyncio.sleep(poll)
+            if loop.time() >= next_beat:
+                next_beat = loop.time() + interval
+                await ctx.heartbeat()
+            else:
+                await ctx.poll_cancel()
 
     async def _call(self, ctx: JobContext) -> tuple[JobStatus | None, str | None]:
         """Call the job's kind; how it ended, as (status, error). None: the job was lost."""

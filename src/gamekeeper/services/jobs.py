@@ -9,7 +9,7 @@ from typing import Any
 from gamekeeper.domain.jobs import Job
 from gamekeeper.domain.users import User
 from gamekeeper.errors import InvalidInput, PermissionDenied
-from gamekeeper.jobs.engine import JobManager
+from gamekeeper.jobs.manager import JobManager
 from gamekeeper.services.accounts import AccountService
 
 #: Job types that page a site's list: there `limit` means "at most this many games".

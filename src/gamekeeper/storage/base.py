@@ -89,7 +89,7 @@ class GamePage:
 
 
 class JobTx(Protocol):
-    """Job statements inside one transaction."""
+    """Job statements inside one transaction: all the job package sees of one."""
 
     def insert_job(self, job: Job) -> None: ...
 
@@ -103,19 +103,14 @@ class JobTx(Protocol):
         """Write the job's mutable fields, if its `attempt` still owns the row."""
         ...
 
-    def execute_sql(
-        self, statement: str, parameters: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        """Run one SQL statement (`:name` parameters) in this transaction; its rows.
-
-        For an executor whose queue lives in the same database (procrastinate): its
-        enqueue commits or rolls back with the job row.
-        """
+    def defer_delivery(self, *, queue: str, task: str, job_id: str, args: str) -> None:
+        """Queue a procrastinate delivery of the job (PostgreSQL), so it commits or rolls
+        back with the job's row."""
         ...
 
 
-class Tx(JobTx, Protocol):
-    """Everything a job may write in the same transaction as its checkpoint."""
+class GameTx(Protocol):
+    """Game statements inside one transaction: what a job kind writes with its checkpoint."""
 
     def upsert_games(self, games: Sequence[Game], *, job_id: str | None) -> UpsertResult: ...
 
@@ -126,14 +121,18 @@ class Tx(JobTx, Protocol):
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None: ...
 
 
+class Tx(JobTx, GameTx, Protocol):
+    """One transaction with both sides, as the SQL store gives it to a checkpoint."""
+
+
 class JobStore(Protocol):
     """The job engine's view of storage."""
 
-    async def transaction(self, work: Callable[[Tx], R]) -> R:
+    async def transaction(self, work: Callable[[JobTx], R]) -> R:
         """Run `work` in one transaction (in a worker thread) and commit it."""
         ...
 
-    async def create_job(self, work: Callable[[Tx], R]) -> R:
+    async def create_job(self, work: Callable[[JobTx], R]) -> R:
         """Like `transaction`, holding the lock that serialises job creation."""
         ...
 

@@ -363,3 +363,16 @@ def job_counts(conn: sa.Connection) -> dict[str, int]:
     counts = {s.value: 0 for s in JobStatus}
     counts.update({str(row[0]): int(row[1]) for row in conn.execute(stmt)})
     return counts
+
+
+#: Defers one procrastinate task in the caller's transaction: `procrastinate_defer_jobs_v1`
+#: is what procrastinate's own `defer` calls (`procrastinate/sql/queries.sql`, `defer_jobs`);
+#: the job's id is the queueing lock, so a job has one waiting delivery at most.
+_DEFER_SQL = sa.text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, :job_id, "
+    "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+)
+
+
+def defer_delivery(conn: sa.Connection, *, queue: str, task: str, job_id: str, args: str) -> None:
+    conn.execute(_DEFER_SQL, {"queue": queue, "task": task, "job_id": job_id, "args": args})

@@ -81,11 +81,8 @@ class SqlTx:
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None:
         sql_games.set_cursor(self.conn, account_id, stream, value)
 
-    def execute_sql(
-        self, statement: str, parameters: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        result = self.conn.execute(sa.text(statement), dict(parameters or {}))
-        return [tuple(row) for row in result] if result.returns_rows else []
+    def defer_delivery(self, *, queue: str, task: str, job_id: str, args: str) -> None:
+        sql_jobs.defer_delivery(self.conn, queue=queue, task=task, job_id=job_id, args=args)
 
 
 def libpq_url(url: str) -> str:

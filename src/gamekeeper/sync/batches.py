@@ -10,7 +10,7 @@ from typing import Any
 from gamekeeper.connectors.base import GameOrError, RecordError
 from gamekeeper.domain.games import Game
 from gamekeeper.jobs.context import JobContext
-from gamekeeper.storage.base import Tx
+from gamekeeper.storage.base import GameTx, UpsertResult
 
 
 class GameBatcher:
@@ -88,18 +88,27 @@ async def commit_games(
     (account id, stream name, value), the account's next sync starts from that value."""
     job_id = ctx.job_id
 
-    def write(tx: Tx) -> dict[str, int]:
+    def write(tx: GameTx) -> dict[str, int]:
         result = tx.upsert_games(games, job_id=job_id) if games else None
         if account_cursor is not None:
             tx.set_cursor(*account_cursor)
-        if result is None:
-            return {}
-        return {
-            "found": len(games),
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "skipped_existing": result.skipped_existing,
-            "enriched": sum(1 for g in games if g.moves is not None),
-        }
+        counters = upsert_counters(games, result)
+        counters["enriched"] = sum(1 for g in games if g.moves is not None)
+        return counters
 
     await ctx.checkpoint(checkpoint, write)
+
+
+def upsert_counters(
+    games: Sequence[Game], result: UpsertResult | None, *, unreadable: int = 0
+) -> dict[str, int]:
+    """The counters a batch adds: every item `found`, and each game `inserted`, `updated`
+    or `skipped_existing` (unchanged, kept as stored on purpose, or repeated in the batch)."""
+    inserted = result.inserted if result else 0
+    updated = result.updated if result else 0
+    return {
+        "found": len(games) + unreadable,
+        "inserted": inserted,
+        "updated": updated,
+        "skipped_existing": len(games) - inserted - updated,
+    }

@@ -38,7 +38,8 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.errors import InvalidInput, SourceUnavailable
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
-from gamekeeper.storage.base import AccountStore, Tx
+from gamekeeper.storage.base import AccountStore, GameTx
+from gamekeeper.sync.batches import upsert_counters
 
 __all__ = [
     "BATCH_BYTES",
@@ -272,27 +273,22 @@ async def _in_thread(read: Callable[[], _Batch]) -> _Batch:
         raise
 
 
-def _writer(batch: _Batch, job_id: str, tracked: frozenset[str]) -> Callable[[Tx], dict[str, int]]:
+def _writer(
+    batch: _Batch, job_id: str, tracked: frozenset[str]
+) -> Callable[[GameTx], dict[str, int]]:
     """What a batch's checkpoint writes: its games, and the counters that say how."""
     games = batch.games
 
-    def write(tx: Tx) -> dict[str, int]:
+    def write(tx: GameTx) -> dict[str, int]:
         fresh = _without_synced(tx, games, tracked)
         result = tx.upsert_games(fresh, job_id=job_id) if fresh else None
-        inserted = result.inserted if result else 0
-        updated = result.updated if result else 0
-        return {
-            "found": len(games) + len(batch.errors),
-            "inserted": inserted,
-            "updated": updated,
-            # Stored Lichess games, unchanged games, and repeats within the batch.
-            "skipped_existing": len(games) - inserted - updated,
-        }
+        # Skipped: stored Lichess games, unchanged games, and repeats within the batch.
+        return upsert_counters(games, result, unreadable=len(batch.errors))
 
     return write
 
 
-def _without_synced(tx: Tx, games: Sequence[Game], tracked: frozenset[str]) -> Sequence[Game]:
+def _without_synced(tx: GameTx, games: Sequence[Game], tracked: frozenset[str]) -> Sequence[Game]:
     """`games` without the stored games of tracked Lichess accounts (see the module
     docstring)."""
     if not tracked:

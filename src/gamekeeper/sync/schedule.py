@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gamekeeper.errors import Conflict
-from gamekeeper.jobs.engine import JobManager
+from gamekeeper.jobs.manager import JobManager
 from gamekeeper.storage.base import AutoSyncStore
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from gamekeeper.errors import InvalidInput
-from gamekeeper.jobs.context import JobContext, RateMeter
+from gamekeeper.jobs.context import JobContext
+from gamekeeper.jobs.progress import RateMeter
 from gamekeeper.jobs.registry import JobRegistry
 
 

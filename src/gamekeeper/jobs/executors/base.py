@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Protocol
 
 from gamekeeper.domain.jobs import Job
-from gamekeeper.storage.base import Tx
+from gamekeeper.storage.base import JobTx
 
 
 class Executor(Protocol):
     """Delivers queued jobs to a `JobRunner`, here or in other processes."""
 
-    def enqueue_in(self, tx: Tx, job: Job) -> None:
+    def enqueue_in(self, tx: JobTx, job: Job) -> None:
         """Called inside the transaction that inserts the job (for queues in the database)."""
         ...
 

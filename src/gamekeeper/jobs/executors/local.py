@@ -8,7 +8,7 @@ import logging
 
 from gamekeeper.domain.jobs import Job
 from gamekeeper.jobs.runner import JobRunner
-from gamekeeper.storage.base import Tx
+from gamekeeper.storage.base import JobTx
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class LocalExecutor:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    def enqueue_in(self, tx: Tx, job: Job) -> None:
+    def enqueue_in(self, tx: JobTx, job: Job) -> None:
         """Nothing to do in the transaction: the task starts after commit."""
 
     async def submit(self, job: Job) -> None:

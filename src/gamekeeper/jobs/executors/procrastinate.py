@@ -39,19 +39,12 @@ from procrastinate.schema import SchemaManager
 
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.jobs.runner import JobRunner
-from gamekeeper.storage.base import JobQuery, Tx
+from gamekeeper.storage.base import JobQuery, JobTx
 
 log = logging.getLogger(__name__)
 
 #: The procrastinate queue gamekeeper's tasks go to.
 QUEUE = "gamekeeper"
-
-#: Defers one task in the caller's transaction: `procrastinate_defer_jobs_v1` is what
-#: procrastinate's own `defer` calls (`procrastinate/sql/queries.sql`, `defer_jobs`).
-_DEFER_SQL = (
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, :job_id, "
-    "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
-)
 
 #: Deliveries of one of our jobs that are waiting or running (our id is the queueing lock).
 _DELIVERIES_SQL = (
@@ -135,16 +128,13 @@ class ProcrastinateExecutor:
 
     # -- the Executor protocol ---------------------------------------------------
 
-    def enqueue_in(self, tx: Tx, job: Job) -> None:
+    def enqueue_in(self, tx: JobTx, job: Job) -> None:
         """Defer the job's delivery in the transaction that inserts its row."""
-        tx.execute_sql(
-            _DEFER_SQL,
-            {
-                "queue": self.queue,
-                "task": task_name(job.job_type),
-                "job_id": job.id,
-                "args": json.dumps({"job_id": job.id}),
-            },
+        tx.defer_delivery(
+            queue=self.queue,
+            task=task_name(job.job_type),
+            job_id=job.id,
+            args=json.dumps({"job_id": job.id}),
         )
         self._enqueued.add(job.id)
 

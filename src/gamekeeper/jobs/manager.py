@@ -23,6 +23,7 @@ from gamekeeper.domain.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
+    check_transition,
     new_job_id,
 )
 from gamekeeper.errors import Conflict, JobNotFound, RateLimited
@@ -31,14 +32,14 @@ from gamekeeper.jobs.executors.base import Executor
 from gamekeeper.jobs.live import LiveHub
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import JobRunner, RunnerConfig
-from gamekeeper.storage.base import JobPage, JobQuery, JobStore, Tx
+from gamekeeper.storage.base import JobPage, JobQuery, JobStore, JobTx
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EngineConfig:
-    """The job engine's knobs (bootstrap fills them from `Settings`)."""
+class ManagerConfig:
+    """The job manager's knobs (bootstrap fills them from `Settings`)."""
 
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     stale_after_s: float = 60.0
@@ -87,13 +88,13 @@ class JobManager:
         store: JobStore,
         registry: JobRegistry,
         *,
-        config: EngineConfig | None = None,
+        config: ManagerConfig | None = None,
         clock: Clock | None = None,
         worker: str | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
-        self.config = config or EngineConfig()
+        self.config = config or ManagerConfig()
         self.clock = clock or SystemClock()
         self.hub = LiveHub()
         self.runner = JobRunner(
@@ -170,7 +171,7 @@ class JobManager:
         account_id = params.get("account_id") if kind.needs_account else None
         executor = self.executor
 
-        def work(tx: Tx) -> tuple[Job, bool]:
+        def work(tx: JobTx) -> tuple[Job, bool]:
             now = self.clock.now()
             if account_id is not None:
                 active = tx.find_active_job(account_id=account_id, family=kind.family)
@@ -211,7 +212,7 @@ class JobManager:
             await executor.submit(job)
         return job, created
 
-    def _check_rate(self, tx: Tx, owner: str) -> None:
+    def _check_rate(self, tx: JobTx, owner: str) -> None:
         now = self.clock.now()
         window = timedelta(seconds=self.config.create_window_s)
         recent = tx.jobs_created_since(owner, now - window)
@@ -239,7 +240,7 @@ class JobManager:
         """The newest snapshot this process has of a job: from its context if it runs
         here (progress reported a moment ago included), else the last one published."""
         ctx = self.runner.contexts.get(job_id)
-        return ctx.job if ctx is not None else self.hub.latest(job_id)
+        return ctx.snapshot() if ctx is not None else self.hub.latest(job_id)
 
     async def latest_of_family(self, owner: str, family: str) -> tuple[Job | None, Job | None]:
         """The owner's active job of `family` (if any), and the last one that ended."""
@@ -322,6 +323,7 @@ class JobManager:
             if job.id in self.runner.contexts:
                 continue  # it runs here: alive, if slow to beat
             if job.attempt >= self.config.max_attempts:
+                check_transition(job.status, JobStatus.FAILED)
                 last_beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
                 final = dataclasses.replace(
                     job,
