@@ -48,8 +48,8 @@ async def floor_side(base_url: str, db_url: str) -> dict[str, Any]:
     import orjson
     import sqlalchemy as sa
 
-    from gamekeeper.storage.engine import create_engine
-    from gamekeeper.storage.schema import games
+    from gamekeeper.storage.sql.engine import create_engine
+    from gamekeeper.storage.sql.schema import games
 
     engine = create_engine(db_url)
     insert = games.insert()
@@ -150,7 +150,7 @@ async def gamekeeper_side(base_url: str, db_url: str) -> dict[str, Any]:
 def fresh_database(kind: str, workdir: Path, postgres: str | None) -> tuple[str, Any]:
     """A migrated, empty database; and how to drop it."""
     from gamekeeper.storage import migrator
-    from gamekeeper.storage.engine import create_engine, normalise_url
+    from gamekeeper.storage.sql.engine import create_engine, normalise_url
 
     if kind == "sqlite":
         url = f"sqlite:///{workdir / f'{uuid.uuid4().hex}.db'}"

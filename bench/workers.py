@@ -41,7 +41,7 @@ def scratch_database(postgres: str) -> Iterator[str]:
     """A fresh database next to `postgres`, migrated with procrastinate's tables."""
     import psycopg
 
-    from gamekeeper.storage.sql_store import libpq_url
+    from gamekeeper.storage.sql.store import libpq_url
 
     admin = libpq_url(postgres)
     name = f"gk_bench_{uuid.uuid4().hex[:10]}"

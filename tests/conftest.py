@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from gamekeeper.storage import migrator
-from gamekeeper.storage.engine import create_engine, normalise_url
-from gamekeeper.storage.sql_store import SqlStore, libpq_url
+from gamekeeper.storage.sql.engine import create_engine, normalise_url
+from gamekeeper.storage.sql.store import SqlStore, libpq_url
 
 POSTGRES_URL = os.environ.get("GAMEKEEPER_TEST_POSTGRES_URL")
 
@@ -69,7 +69,7 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
 def procrastinate_template(postgres_template: str) -> Iterator[str]:
     """The migrated template plus procrastinate's tables (kept apart from the plain
     template, whose schema a test compares with the migrations)."""
-    from gamekeeper.jobs.executors.procrastinate import apply_schema
+    from gamekeeper.storage.sql.queue_schema import apply_schema
 
     name = f"gk_template_pq_{os.getpid()}"
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:

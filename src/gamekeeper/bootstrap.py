@@ -13,7 +13,7 @@ from gamekeeper.connectors.lichess import LichessSource
 from gamekeeper.connectors.pg_gate import PostgresHostCoordinators
 from gamekeeper.errors import ConfigurationError
 from gamekeeper.jobs.executors.local import LocalExecutor
-from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor, apply_schema
+from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
 from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
@@ -24,9 +24,10 @@ from gamekeeper.services.stats import StatsService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
-from gamekeeper.storage.copy import CopyReport, Progress, copy_database
-from gamekeeper.storage.engine import create_engine, normalise_url
-from gamekeeper.storage.sql_store import SqlStore, libpq_url
+from gamekeeper.storage.sql.copy import CopyReport, Progress, copy_database
+from gamekeeper.storage.sql.engine import create_engine, normalise_url
+from gamekeeper.storage.sql.queue_schema import apply_schema
+from gamekeeper.storage.sql.store import SqlStore, libpq_url
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.import_pgn import register_import_kinds
 from gamekeeper.sync.kinds import register_sync_kinds

@@ -28,7 +28,7 @@ import pytest
 from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_in_thread
-from gamekeeper.storage.sql_store import libpq_url
+from gamekeeper.storage.sql.store import libpq_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

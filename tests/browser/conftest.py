@@ -31,7 +31,7 @@ from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_in_thread
 from gamekeeper.storage import migrator
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.store import SqlStore
 from tests.browser.seed import SEED_PLAYER, seed_games
 from tests.browser.support import (
     CANCEL_GAMES,

@@ -18,16 +18,16 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import ItemError, Job, JobStatus, Phase, PhaseStatus, Progress, Wait
 from gamekeeper.domain.users import Role
 from gamekeeper.errors import InvalidInput
-from gamekeeper.storage.copy import copy_database, table_digest
-from gamekeeper.storage.engine import create_engine
-from gamekeeper.storage.schema import (
+from gamekeeper.storage.sql.copy import copy_database, table_digest
+from gamekeeper.storage.sql.engine import create_engine
+from gamekeeper.storage.sql.schema import (
     analyses,
     metadata,
     players,
     position_evals,
     upstream_hosts,
 )
-from gamekeeper.storage.sql_store import SqlStore, SqlTx
+from gamekeeper.storage.sql.store import SqlStore, SqlTx
 from tests.support.games import make_game
 
 pytestmark = pytest.mark.postgres

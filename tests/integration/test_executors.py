@@ -26,7 +26,7 @@ from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.settings import Settings
 from gamekeeper.storage.base import JobQuery, Tx
-from gamekeeper.storage.sql_store import SqlStore, libpq_url
+from gamekeeper.storage.sql.store import SqlStore, libpq_url
 from tests.support.jobkinds import Controls, create_item_table, make_registry, test_items
 
 QUIET = 3600.0

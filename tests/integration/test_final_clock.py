@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from gamekeeper.domain.games import Result, Termination, Winner
 from gamekeeper.storage import migrator
 from gamekeeper.storage.base import GameQuery
-from gamekeeper.storage.engine import create_engine
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.engine import create_engine
+from gamekeeper.storage.sql.store import SqlStore
 from gamekeeper.web.games import describe_ending
 from tests.support.games import make_game
 

@@ -18,7 +18,7 @@ from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.emulators.lichess import LichessEmulator, render_pgn
 from gamekeeper.emulators.lichess_records import FULL
 from gamekeeper.settings import Settings
-from gamekeeper.storage.schema import games
+from gamekeeper.storage.sql.schema import games
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job, JobStatus, PhaseStatus, new_job_id
 from gamekeeper.errors import InvalidInput
 from gamekeeper.settings import Settings
-from gamekeeper.storage.schema import games
+from gamekeeper.storage.sql.schema import games
 from tests.fixtures.pgn.dumps import dump, dump_game, game_id
 
 FAST = {"heartbeat_interval_s": 30.0, "sweep_interval_s": 3600.0, "job_create_limit": 1000}

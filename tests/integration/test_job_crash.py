@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gamekeeper.domain.jobs import JobStatus
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.store import SqlStore
 from tests.support.jobkinds import create_item_table, test_items
 
 ROOT = Path(__file__).resolve().parents[2]

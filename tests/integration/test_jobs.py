@@ -18,7 +18,7 @@ from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
 from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import JobQuery
-from gamekeeper.storage.sql_store import SqlStore, libpq_url
+from gamekeeper.storage.sql.store import SqlStore, libpq_url
 from tests.conftest import count_statements
 from tests.support.clock import FakeClock
 from tests.support.jobkinds import Controls, create_item_table, make_registry, test_items

@@ -22,7 +22,7 @@ from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_async
 from gamekeeper.settings import Settings
-from gamekeeper.storage.sql_store import libpq_url
+from gamekeeper.storage.sql.store import libpq_url
 
 pytestmark = pytest.mark.postgres
 

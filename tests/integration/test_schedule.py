@@ -19,8 +19,8 @@ from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import JobQuery
-from gamekeeper.storage.schema import auto_syncs
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.schema import auto_syncs
+from gamekeeper.storage.sql.store import SqlStore
 from gamekeeper.sync.schedule import AutoSyncLoop, run_due_syncs
 from tests.support.clock import FakeClock
 

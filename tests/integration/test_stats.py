@@ -11,7 +11,7 @@ from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound
 from gamekeeper.services.stats import StatsService, downsample, top_openings
 from gamekeeper.storage.base import MonthTally, OpeningTally, RatingPoint
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.store import SqlStore
 from tests.support.games import make_game
 
 ALICE = Player(name="Alice", id="alice", rating=1500)

@@ -16,8 +16,8 @@ from gamekeeper.domain.users import Role
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage import migrator
 from gamekeeper.storage.base import JobQuery
-from gamekeeper.storage.schema import games, metadata
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.schema import games, metadata
+from gamekeeper.storage.sql.store import SqlStore
 from tests.support.games import make_game
 
 

@@ -19,7 +19,7 @@ from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.storage.base import Tx
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.store import SqlStore
 from tests.support.jobkinds import write_batch
 
 BATCH = 10

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.storage.base import Tx
-from gamekeeper.storage.sql_store import SqlTx
+from gamekeeper.storage.sql.store import SqlTx
 from tests.support.clock import FakeClock
 
 item_metadata = sa.MetaData()

@@ -9,7 +9,7 @@ from typing import Any
 import uvicorn
 from rich.console import Console
 
-from gamekeeper.api.app import create_app
+from gamekeeper.app import create_app
 from gamekeeper.bootstrap import Services
 from gamekeeper.cli.services import open_services
 from gamekeeper.domain.users import Role

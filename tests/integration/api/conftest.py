@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from gamekeeper.api.app import create_app
+from gamekeeper.app import create_app
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.users import Role
 from gamekeeper.emulators.lichess import LichessEmulator
@@ -18,7 +18,7 @@ from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_in_thread
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
-from gamekeeper.storage.sql_store import SqlStore
+from gamekeeper.storage.sql.store import SqlStore
 from tests.support.server import serve_app
 
 

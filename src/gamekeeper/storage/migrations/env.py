@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from gamekeeper.storage.schema import metadata
+from gamekeeper.storage.sql.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from gamekeeper.domain.upstreams import HostState
-from gamekeeper.storage.engine import upsert
-from gamekeeper.storage.schema import upstream_hosts
+from gamekeeper.storage.sql.engine import upsert
+from gamekeeper.storage.sql.schema import upstream_hosts
 
 
 def upstream_state(conn: sa.Connection, host: str) -> HostState | None:

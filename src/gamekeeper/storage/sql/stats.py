@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from gamekeeper.domain.games import Platform
 from gamekeeper.storage.base import MonthTally, OpeningTally, Players, RatingPoint
-from gamekeeper.storage.schema import games
+from gamekeeper.storage.sql.schema import games
 
 
 def _plays(players: Players, side: Literal["white", "black"]) -> sa.ColumnElement[bool]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from gamekeeper.domain.jobs import (
@@ -23,7 +21,8 @@ from gamekeeper.domain.jobs import (
 )
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import JobPage, JobQuery
-from gamekeeper.storage.schema import jobs
+from gamekeeper.storage.sql.pages import decode_page_cursor, encode_page_cursor
+from gamekeeper.storage.sql.schema import jobs
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 _TERMINAL = [s.value for s in TERMINAL_STATUSES]
@@ -333,21 +332,17 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> JobPage:
     stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.limit + 1)
     rows = [row_to_job(r) for r in conn.execute(stmt).mappings()]
     page, more = rows[: query.limit], len(rows) > query.limit
-    next_cursor = encode_cursor(page[-1]) if more and page else None
+    next_cursor = (
+        encode_page_cursor(page[-1].created_at.isoformat(), page[-1].id) if more and page else None
+    )
     return JobPage(items=tuple(page), next_cursor=next_cursor)
 
 
-def encode_cursor(job: Job) -> str:
-    raw = orjson.dumps([job.created_at.isoformat(), job.id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    created_at, job_id = decode_page_cursor(cursor, 2)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, job_id = orjson.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromisoformat(created_at), str(job_id)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
+    except (TypeError, ValueError):
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import Role, User
-from gamekeeper.storage.schema import accounts, tokens, users
+from gamekeeper.storage.sql.schema import accounts, tokens, users
 
 
 def _row_to_account(row: sa.RowMapping) -> Account:

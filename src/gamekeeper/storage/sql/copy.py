@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from gamekeeper.errors import GamekeeperError, InvalidInput, StorageError
 from gamekeeper.storage import migrator
-from gamekeeper.storage.engine import READ_ONLY, create_engine
-from gamekeeper.storage.schema import metadata
+from gamekeeper.storage.sql.engine import READ_ONLY, create_engine
+from gamekeeper.storage.sql.schema import metadata
 
 #: Rows read and written per batch.
 BATCH = 1000

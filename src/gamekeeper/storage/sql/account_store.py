@@ -1,0 +1,60 @@
+"""Accounts, their cursors, users and tokens: the async statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.games import Platform
+from gamekeeper.domain.users import Role, User
+from gamekeeper.storage.sql import accounts as sql_accounts
+from gamekeeper.storage.sql import games as sql_games
+from gamekeeper.storage.sql.runner import SqlRunner, SqlTx
+
+
+class AccountQueries(SqlRunner):
+    """Accounts, cursors, users and tokens."""
+
+    # -- accounts, cursors ----------------------------------------------------
+
+    async def add_account(self, owner: str, platform: Platform, username: str) -> Account:
+        def work(tx: SqlTx) -> Account:
+            existing = sql_accounts.find_account(tx.conn, owner, platform, username)
+            return existing or sql_accounts.add_account(tx.conn, owner, platform, username)
+
+        return await self.write(work)
+
+    async def get_account(self, account_id: int) -> Account | None:
+        return await self.read(lambda c: sql_accounts.get_account(c, account_id))
+
+    async def find_account(self, owner: str, platform: Platform, username: str) -> Account | None:
+        return await self.read(lambda c: sql_accounts.find_account(c, owner, platform, username))
+
+    async def list_accounts(self, owner: str | None = None) -> list[Account]:
+        return await self.read(lambda c: sql_accounts.list_accounts(c, owner))
+
+    async def remove_account(self, account_id: int) -> bool:
+        return await self.write(lambda tx: sql_accounts.remove_account(tx.conn, account_id))
+
+    async def update_account(self, account: Account) -> None:
+        await self.write(lambda tx: sql_accounts.update_account(tx.conn, account))
+
+    async def get_cursor(self, account_id: int, stream: str) -> Any:
+        return await self.read(lambda c: sql_games.get_cursor(c, account_id, stream))
+
+    # -- users ----------------------------------------------------------------
+
+    async def add_user(self, name: str, role: Role) -> User:
+        return await self.write(lambda tx: sql_accounts.add_user(tx.conn, name, role))
+
+    async def get_user(self, name: str) -> User | None:
+        return await self.read(lambda c: sql_accounts.get_user(c, name))
+
+    async def list_users(self) -> list[User]:
+        return await self.read(sql_accounts.list_users)
+
+    async def add_token(self, user_id: int, token_hash: str, label: str = "") -> None:
+        await self.write(lambda tx: sql_accounts.add_token(tx.conn, user_id, token_hash, label))
+
+    async def user_for_token(self, token_hash: str) -> User | None:
+        return await self.read(lambda c: sql_accounts.user_for_token(c, token_hash))

@@ -1,0 +1,158 @@
+"""The plumbing every SQL query class shares: the engine, a thread pool of our own,
+reads and transactions, and SQLAlchemy's errors turned into `StorageError`.
+
+Statements run synchronously in worker threads: SQLAlchemy Core's sync API is the
+fastest and simplest path on both databases, and batches keep the hops few.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+
+from gamekeeper.domain.games import Game, Platform
+from gamekeeper.domain.jobs import Job
+from gamekeeper.errors import GamekeeperError, StorageError
+from gamekeeper.storage.base import UpsertResult
+from gamekeeper.storage.sql import games as sql_games
+from gamekeeper.storage.sql import jobs as sql_jobs
+from gamekeeper.storage.sql.engine import (
+    READ_ONLY,
+    create_engine,
+    lock_for_job_creation,
+    normalise_url,
+)
+
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+class SqlTx:
+    """The statements a job may run inside one transaction (see `storage.base.Tx`)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def insert_job(self, job: Job) -> None:
+        sql_jobs.insert_job(self.conn, job)
+
+    def find_active_job(
+        self, *, account_id: int | None = None, family: str | None = None
+    ) -> Job | None:
+        return sql_jobs.find_active_job(self.conn, account_id=account_id, family=family)
+
+    def jobs_created_since(self, owner: str, since: datetime) -> list[datetime]:
+        return sql_jobs.jobs_created_since(self.conn, owner, since)
+
+    def save_job(self, job: Job, *, worker: str | None = None) -> bool:
+        return sql_jobs.save_job(self.conn, job, worker=worker)
+
+    def upsert_games(self, games: Sequence[Game], *, job_id: str | None) -> UpsertResult:
+        return sql_games.upsert_games(self.conn, games, job_id=job_id)
+
+    def existing_game_ids(self, platform: Platform, ids: Iterable[str]) -> set[str]:
+        return sql_games.existing_game_ids(self.conn, platform, ids)
+
+    def get_cursor(self, account_id: int, stream: str) -> Any:
+        return sql_games.get_cursor(self.conn, account_id, stream)
+
+    def set_cursor(self, account_id: int, stream: str, value: Any) -> None:
+        sql_games.set_cursor(self.conn, account_id, stream, value)
+
+    def defer_delivery(self, *, queue: str, task: str, job_id: str, args: str) -> None:
+        sql_jobs.defer_delivery(self.conn, queue=queue, task=task, job_id=job_id, args=args)
+
+
+def libpq_url(url: str) -> str:
+    """A PostgreSQL database URL as libpq (and psycopg) takes it: `postgresql://...`."""
+    return normalise_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def translated(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn SQLAlchemy's errors into `StorageError` at this boundary."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except GamekeeperError:
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            raise StorageError(
+                f"database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}"
+            ) from exc
+
+    return wrapper
+
+
+class SqlRunner:
+    """The plumbing of `SqlStore`: an engine, its threads, reads and transactions."""
+
+    def __init__(self, url: str, *, engine: sa.Engine | None = None, threads: int = 8) -> None:
+        self.url = url
+        self.engine = engine or create_engine(url)
+        # Our own threads, so closing can wait for statements a cancelled task left running.
+        self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gamekeeper-db")
+
+    def describe(self) -> str:
+        """The database URL without its password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def conninfo(self) -> str:
+        """The database as a libpq URL (for psycopg connections beside the engine's)."""
+        return libpq_url(self.url)
+
+    async def aclose(self) -> None:
+        """Wait for running statements, then close every connection."""
+        await asyncio.to_thread(self._threads.shutdown, wait=True)
+        await asyncio.to_thread(self.engine.dispose)
+
+    async def _in_thread(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    # -- plumbing -------------------------------------------------------------
+
+    @translated
+    def _write(self, work: Callable[[SqlTx], R], *, job_creation: bool = False) -> R:
+        with self.engine.begin() as conn:
+            if job_creation:
+                lock_for_job_creation(conn)
+            return work(SqlTx(conn))
+
+    @translated
+    def _read(self, work: Callable[[sa.Connection], R]) -> R:
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            return work(conn)
+
+    async def write(self, work: Callable[[SqlTx], R]) -> R:
+        return await self._in_thread(self._write, work)
+
+    async def read(self, work: Callable[[sa.Connection], R]) -> R:
+        return await self._in_thread(self._read, work)
+
+    async def transaction(self, work: Callable[[SqlTx], R]) -> R:
+        return await self._in_thread(self._write, work)
+
+    async def create_job(self, work: Callable[[SqlTx], R]) -> R:
+        return await self._in_thread(self._write, work, job_creation=True)
+
+    async def ping(self) -> None:
+        await self.read(lambda c: c.execute(sa.text("SELECT 1")))
+
+    def database_file(self) -> str | None:
+        """The SQLite database's file, if it is one (None for PostgreSQL or `:memory:`)."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return url.database
