@@ -21,6 +21,7 @@ from gamekeeper.services.accounts import AccountService
 from gamekeeper.services.games import GameService
 from gamekeeper.services.jobs import JobService
 from gamekeeper.services.stats import StatsService
+from gamekeeper.services.system import SystemService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
@@ -85,6 +86,8 @@ class Services:
     job_service: JobService
     #: The dashboard's charts (and `/api/stats`).
     stats: StatsService
+    #: Health and the figures `/metrics` shows.
+    system: SystemService
     upstreams: Upstreams
     #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
     schedule: AutoSyncLoop | None = None
@@ -169,7 +172,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
         schedule = AutoSyncLoop(store, jobs, tick_s=settings.auto_sync_tick_s)
     jobs.attach(executor)
-    accounts = AccountService(store)
+    accounts = AccountService(store, jobs)
     return Services(
         settings=settings,
         store=store,
@@ -181,6 +184,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         games=GameService(store),
         job_service=JobService(jobs, accounts),
         stats=StatsService(store),
+        system=SystemService(store),
         upstreams=upstreams,
         schedule=schedule,
         gate=gate,

@@ -50,10 +50,10 @@ class _Snapshot(Collector):
 
 async def render_metrics(services: Services, timer: RequestTimer) -> tuple[bytes, str]:
     jobs = GaugeMetricFamily("gamekeeper_jobs", "Jobs by status.", labels=["status"])
-    for status, count in sorted((await services.store.job_counts()).items()):
+    for status, count in sorted((await services.system.job_counts()).items()):
         jobs.add_metric([status], count)
     games = GaugeMetricFamily("gamekeeper_games_stored", "Games in the database.")
-    games.add_metric([], await services.store.count_games())
+    games.add_metric([], await services.system.games_stored())
     requests = CounterMetricFamily(
         "gamekeeper_upstream_requests", "Requests sent upstream.", labels=["host"]
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import Job, Phase, PhaseStatus
 from gamekeeper.domain.users import User
+from gamekeeper.services.accounts import AccountSummary
 from gamekeeper.storage.base import StoredGame
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
@@ -238,7 +239,8 @@ class AccountOut(BaseModel):
     last_job: JobOut | None
 
     @classmethod
-    def of(cls, account: Account, *, games: int, last_job: Job | None) -> AccountOut:
+    def of(cls, summary: AccountSummary) -> AccountOut:
+        account, games, last_job = summary.account, summary.games, summary.last_job
         return cls(
             id=account.id,
             owner=account.owner,

@@ -11,12 +11,8 @@ from gamekeeper.domain.jobs import Job
 
 async def jobs_out(services: Services, jobs: Iterable[Job]) -> list[JobOut]:
     jobs = list(jobs)
-    ids = {j.account_id for j in jobs if j.account_id is not None}
-    accounts = {}
-    for account_id in ids:
-        account = await services.store.get_account(account_id)
-        if account is not None:
-            accounts[account_id] = account
+    ids = sorted({j.account_id for j in jobs if j.account_id is not None})
+    accounts = await services.accounts.by_ids(ids)
     return [
         JobOut.of(j, accounts.get(j.account_id) if j.account_id is not None else None) for j in jobs
     ]

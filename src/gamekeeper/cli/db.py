@@ -31,7 +31,7 @@ def add_parser(commands: Any) -> None:
 async def upgrade_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services(upgrade=False) as services:
         procrastinate = await upgrade_database(services)
-        console.print(f"database is up to date: {services.store.describe()}", highlight=False)
+        console.print(f"database is up to date: {services.system.database()}", highlight=False)
         if procrastinate:
             console.print(procrastinate, highlight=False)
     return 0

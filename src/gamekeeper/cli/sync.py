@@ -13,6 +13,7 @@ from gamekeeper.cli.services import cli_user, open_services
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.errors import Conflict, InvalidInput
+from gamekeeper.services.jobs import sync_stages
 from gamekeeper.sync.kinds import parse_since
 
 #: Exit code of a job that ended `failed` (0 completed, 130 cancelled).
@@ -55,25 +56,14 @@ async def sync_command(args: argparse.Namespace, console: Console) -> int:
         account = await services.accounts.add_ref(user.name, args.account)
         # Sweeping first hands back a job a killed `gamekeeper sync` left behind.
         await services.start()
-        params: dict[str, Any] = {"account_id": account.id}
-        if args.since:
-            params["since"] = args.since
-        if args.max:
-            params["max"] = args.max
-        if args.months:
-            params["months_requested"] = args.months
-        stages = [("sync_metadata" if args.two_stage else "sync_games", params)]
-        if args.two_stage:
-            stages.append(
-                (
-                    "sync_moves",
-                    {
-                        "account_id": account.id,
-                        "limit": args.moves_limit,
-                        "delay_ms": args.delay_ms,
-                    },
-                )
-            )
+        limits = {"since": args.since, "max": args.max, "months_requested": args.months}
+        stages = sync_stages(
+            account.id,
+            limits,
+            two_stage=args.two_stage,
+            moves_limit=args.moves_limit,
+            delay_ms=args.delay_ms,
+        )
         for job_type, parameters in stages:
             job = await start_or_resume(services, user.name, account, job_type, parameters, console)
             final, interrupted = await follow_job(services, job, console)

@@ -48,7 +48,7 @@ async def worker_command(args: argparse.Namespace, console: Console) -> int:
         concurrency = args.concurrency or services.settings.concurrency
         console.print(
             f"gamekeeper worker {services.jobs.runner.worker} running up to {concurrency} "
-            f"jobs from {services.store.describe()} (Ctrl-C to stop)",
+            f"jobs from {services.system.database()} (Ctrl-C to stop)",
             highlight=False,
         )
         await services.run_worker(concurrency=concurrency)

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -236,6 +236,13 @@ class JobManager:
             raise JobNotFound(f"no job {job_id!r}")
         return job
 
+    async def get_many(self, job_ids: Sequence[str]) -> dict[str, Job]:
+        """The freshest view of these jobs (one read for those not running here)."""
+        found = {i: job for i in job_ids if (job := self.latest(i)) is not None}
+        missing = [i for i in job_ids if i not in found]
+        found.update({job.id: job for job in await self.store.get_jobs(missing)})
+        return found
+
     def latest(self, job_id: str) -> Job | None:
         """The newest snapshot this process has of a job: from its context if it runs
         here (progress reported a moment ago included), else the last one published."""
@@ -278,6 +285,27 @@ class JobManager:
                 if latest.version > seen:
                     job, seen = latest, latest.version
                     yield job
+
+    async def watch_all(self, *, owner: str | None = None) -> AsyncIterator[Job]:
+        """Every active job of `owner` (all for None) now, then every change, forever."""
+        versions: dict[str, int] = {}
+        active = JobQuery(owner=owner, statuses=ACTIVE_STATUSES, limit=200)
+        with self.hub.subscribe() as changes:
+            candidates = list((await self.list(active)).items)
+            while True:
+                for job in candidates:
+                    if job.version > versions.get(job.id, -1):
+                        versions[job.id] = job.version
+                        yield job
+                try:
+                    changed = await asyncio.wait_for(
+                        changes.get(), timeout=self.config.watch_poll_interval_s * 5
+                    )
+                except TimeoutError:
+                    # Jobs run by other processes: look at their rows now and then.
+                    candidates = list((await self.list(active)).items)
+                    continue
+                candidates = [changed] if owner is None or changed.owner == owner else []
 
     # -- cancelling -----------------------------------------------------------
 

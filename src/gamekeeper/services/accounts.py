@@ -3,18 +3,52 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from gamekeeper.domain.accounts import Account, parse_account_ref, validate_username
 from gamekeeper.domain.games import Platform
+from gamekeeper.domain.jobs import Job
 from gamekeeper.errors import AccountNotFound, InvalidInput
+from gamekeeper.jobs.manager import JobManager
 from gamekeeper.storage.base import AccountStore
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountSummary:
+    """An account as the Accounts page and `GET /api/accounts` show it."""
+
+    account: Account
+    #: Games of this player stored (whoever's account fetched them).
+    games: int
+    last_job: Job | None
 
 
 class AccountService:
     """Adds, finds and removes accounts, one owner's at a time (admins see all)."""
 
-    def __init__(self, store: AccountStore) -> None:
+    def __init__(self, store: AccountStore, jobs: JobManager) -> None:
         self.store = store
+        self.jobs = jobs
+
+    async def summaries(
+        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+    ) -> list[AccountSummary]:
+        """Accounts with their game counts and last jobs: two reads, however many."""
+        rows = await self.store.account_summaries(owner, account_ids)
+        last = await self.jobs.get_many([job_id for _, _, job_id in rows if job_id])
+        return [
+            AccountSummary(account=a, games=n, last_job=last.get(job_id) if job_id else None)
+            for a, n, job_id in rows
+        ]
+
+    async def summary(self, account: Account) -> AccountSummary:
+        return (await self.summaries(account_ids=[account.id]))[0]
+
+    async def by_ids(self, account_ids: Sequence[int]) -> dict[int, Account]:
+        """Accounts by id (for naming jobs' accounts), in one read."""
+        found = await self.store.get_accounts(account_ids) if account_ids else []
+        return {account.id: account for account in found}
 
     async def add(self, owner: str, platform: Platform | str, username: str) -> Account:
         """Add an account (or return it if the owner already has it)."""

@@ -32,6 +32,26 @@ def normalise_parameters(job_type: str, parameters: Mapping[str, Any]) -> dict[s
     return params
 
 
+def sync_stages(
+    account_id: int,
+    limits: Mapping[str, Any],
+    *,
+    two_stage: bool = False,
+    moves_limit: int = 1_000_000,
+    delay_ms: int = 0,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The jobs a sync of an account is, in order: one `sync_games`; or, two-stage, the
+    games without moves first (`sync_metadata`), then up to `moves_limit` of their
+    moves, newest first (`sync_moves`). `limits`: since, max, months_requested (None:
+    not given)."""
+    params: dict[str, Any] = {"account_id": account_id}
+    params.update({name: value for name, value in limits.items() if value})
+    if not two_stage:
+        return [("sync_games", params)]
+    moves = {"account_id": account_id, "limit": moves_limit, "delay_ms": delay_ms}
+    return [("sync_metadata", params), ("sync_moves", moves)]
+
+
 class JobService:
     """What the edges call to start jobs and ask about syncs."""
 

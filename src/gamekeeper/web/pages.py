@@ -7,7 +7,6 @@ browser's scripts call the API (with the same cookie) for actions and live updat
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
@@ -17,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
-from gamekeeper.domain.jobs import ACTIVE_STATUSES, TERMINAL_STATUSES, Job
+from gamekeeper.domain.jobs import ACTIVE_STATUSES, TERMINAL_STATUSES
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound, GameNotFound, InvalidInput
 from gamekeeper.storage.base import JobQuery
@@ -163,23 +162,10 @@ async def task_lists(request: Request, user: PageUser) -> HTMLResponse:
 # -- accounts -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AccountRow:
-    account: Account
-    games: int
-    last_job: Job | None
-
-
 @router.get("/accounts")
 async def accounts_page(request: Request, user: PageUser) -> HTMLResponse:
     services = services_of(request)
-    rows = []
-    for account in await services.accounts.list(owner_filter(user)):
-        games = await services.store.count_player_games(account.platform, account.username.lower())
-        last = await services.jobs.list(JobQuery(account_id=account.id, limit=1))
-        rows.append(
-            AccountRow(account=account, games=games, last_job=last.items[0] if last.items else None)
-        )
+    rows = await services.accounts.summaries(owner_filter(user))
     context = await page_context(request, user, "accounts")
     return page_response("accounts.html", context | {"rows": rows})
 

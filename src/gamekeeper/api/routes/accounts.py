@@ -13,7 +13,6 @@ from gamekeeper.api.schemas import AccountCreate, AccountOut, AccountSync, Accou
 from gamekeeper.api.views import job_out
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
-from gamekeeper.storage.base import JobQuery
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -21,9 +20,7 @@ AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 async def account_out(services: Services, account: Account) -> AccountOut:
-    games = await services.store.count_player_games(account.platform, account.username.lower())
-    jobs = await services.jobs.list(JobQuery(account_id=account.id, limit=1))
-    return AccountOut.of(account, games=games, last_job=jobs.items[0] if jobs.items else None)
+    return AccountOut.of(await services.accounts.summary(account))
 
 
 @router.post("", status_code=201, response_model=AccountOut)
@@ -36,8 +33,7 @@ async def add_account(body: AccountCreate, user: CurrentUser, services: Services
 @router.get("", response_model=list[AccountOut])
 async def list_accounts(user: CurrentUser, services: ServicesDep) -> list[AccountOut]:
     """Your accounts (every account for an admin)."""
-    accounts = await services.accounts.list(owner_filter(user))
-    return [await account_out(services, a) for a in accounts]
+    return [AccountOut.of(s) for s in await services.accounts.summaries(owner_filter(user))]
 
 
 @router.get("/{account_id}", response_model=AccountOut)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,7 +12,7 @@ from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas import ErrorBody, IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.views import job_out, jobs_out
-from gamekeeper.domain.jobs import ACTIVE_STATUSES, Job, JobStatus
+from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import JobQuery
 
@@ -127,39 +125,9 @@ async def all_events(
     request: Request, user: CurrentUser, services: ServicesDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Every change to your jobs (all jobs for an admin): active ones first, then changes."""
-    owner = owner_filter(user)
-    versions: dict[str, int] = {}
-    with services.jobs.hub.subscribe() as changes:
-        active = await services.jobs.list(
-            JobQuery(owner=owner, statuses=ACTIVE_STATUSES, limit=200)
-        )
-        for job in active.items:
-            versions[job.id] = job.version
-            payload = await job_out(services, job)
-            yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=job.id)
-        while True:
-            changed: Job | None = None
-            with contextlib.suppress(TimeoutError):
-                changed = await asyncio.wait_for(
-                    changes.get(), timeout=services.settings.watch_poll_interval_s * 5
-                )
-            if changed is None:
-                # Jobs run by other processes: look at their rows now and then.
-                polled = await services.jobs.list(
-                    JobQuery(owner=owner, statuses=ACTIVE_STATUSES, limit=200)
-                )
-                candidates = list(polled.items)
-            elif owner is None or changed.owner == owner:
-                candidates = [changed]
-            else:
-                continue
-            for candidate in candidates:
-                if candidate.version > versions.get(candidate.id, -1):
-                    versions[candidate.id] = candidate.version
-                    payload = await job_out(services, candidate)
-                    yield ServerSentEvent(
-                        data=payload.model_dump(mode="json"), event="job", id=candidate.id
-                    )
+    async for job in services.jobs.watch_all(owner=owner_filter(user)):
+        payload = await job_out(services, job)
+        yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=job.id)
 
 
 @router.get("/sync/status", response_model=JobOut | IdleOut)

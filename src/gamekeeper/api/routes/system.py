@@ -15,8 +15,8 @@ router = APIRouter(tags=["system"])
 @router.get("/healthz", response_model=HealthOut)
 async def healthz(services: ServicesDep) -> HealthOut:
     """Up, and the database answers."""
-    await services.store.ping()
-    return HealthOut(status="ok", database=services.store.dialect, version=__version__)
+    database = await services.system.health()
+    return HealthOut(status="ok", database=database, version=__version__)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gamekeeper.domain.accounts import Account
@@ -29,6 +30,14 @@ class AccountQueries(SqlRunner):
 
     async def find_account(self, owner: str, platform: Platform, username: str) -> Account | None:
         return await self.read(lambda c: sql_accounts.find_account(c, owner, platform, username))
+
+    async def account_summaries(
+        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+    ) -> list[tuple[Account, int, str | None]]:
+        return await self.read(lambda c: sql_accounts.account_summaries(c, owner, account_ids))
+
+    async def get_accounts(self, account_ids: Sequence[int]) -> list[Account]:
+        return await self.read(lambda c: sql_accounts.get_accounts(c, account_ids))
 
     async def list_accounts(self, owner: str | None = None) -> list[Account]:
         return await self.read(lambda c: sql_accounts.list_accounts(c, owner))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import Role, User
-from gamekeeper.storage.sql.schema import accounts, tokens, users
+from gamekeeper.storage.sql.schema import accounts, games, jobs, tokens, users
 
 
 def _row_to_account(row: sa.RowMapping) -> Account:
@@ -63,11 +64,61 @@ def find_account(
     return _row_to_account(row) if row else None
 
 
+def get_accounts(conn: sa.Connection, account_ids: Sequence[int]) -> list[Account]:
+    stmt = accounts.select().where(accounts.c.id.in_(list(account_ids)))
+    return [_row_to_account(r) for r in conn.execute(stmt).mappings()]
+
+
 def list_accounts(conn: sa.Connection, owner: str | None) -> list[Account]:
     stmt = accounts.select().order_by(accounts.c.id)
     if owner is not None:
         stmt = stmt.where(accounts.c.owner == owner)
     return [_row_to_account(r) for r in conn.execute(stmt).mappings()]
+
+
+def account_summaries(
+    conn: sa.Connection, owner: str | None, account_ids: Sequence[int] | None = None
+) -> list[tuple[Account, int, str | None]]:
+    """Accounts (an owner's, or these ids) with their stored games and last job's id, in
+    one query: each count runs on the index of its side (`ix_games_white`/`_black`)."""
+
+    def side_count(side: str) -> sa.ScalarSelect[int]:
+        column = games.c[f"{side}_id"]
+        return (
+            sa.select(sa.func.count())
+            .where(games.c.platform == accounts.c.platform, column == accounts.c.username_key)
+            .scalar_subquery()
+        )
+
+    both = (
+        sa.select(sa.func.count())
+        .where(
+            games.c.platform == accounts.c.platform,
+            games.c.white_id == accounts.c.username_key,
+            games.c.black_id == accounts.c.username_key,
+        )
+        .scalar_subquery()
+    )
+    last_job = (
+        sa.select(jobs.c.id)
+        .where(jobs.c.account_id == accounts.c.id)
+        .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = sa.select(
+        accounts,
+        (side_count("white") + side_count("black") - both).label("game_count"),
+        last_job.label("last_job_id"),
+    ).order_by(accounts.c.id)
+    if owner is not None:
+        stmt = stmt.where(accounts.c.owner == owner)
+    if account_ids is not None:
+        stmt = stmt.where(accounts.c.id.in_(list(account_ids)))
+    return [
+        (_row_to_account(row), int(row["game_count"]), row["last_job_id"])
+        for row in conn.execute(stmt).mappings()
+    ]
 
 
 def remove_account(conn: sa.Connection, account_id: int) -> bool:

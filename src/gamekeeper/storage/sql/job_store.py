@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,6 +26,9 @@ class JobQueries(SqlRunner):
     """Job rows, the bookkeeping of scheduled syncs, and shared upstream state."""
 
     # -- jobs -----------------------------------------------------------------
+
+    async def get_jobs(self, job_ids: Sequence[str]) -> list[Job]:
+        return await self.read(lambda c: sql_jobs.get_jobs(c, job_ids))
 
     async def get_job(self, job_id: str) -> Job | None:
         return await self.read(lambda c: sql_jobs.get_job(c, job_id))

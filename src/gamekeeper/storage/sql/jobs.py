@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -344,6 +345,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created_at), str(job_id)
     except (TypeError, ValueError):
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
+
+
+def get_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> list[Job]:
+    if not job_ids:
+        return []
+    stmt = jobs.select().where(jobs.c.id.in_(list(job_ids)))
+    return [row_to_job(r) for r in conn.execute(stmt).mappings()]
 
 
 def job_owners(conn: sa.Connection, job_ids: list[str]) -> dict[str, str]:
