@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from gamekeeper.domain.games import Eval, Platform, Termination
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.users import Role
-from gamekeeper.errors import InvalidInput
+from gamekeeper.errors import InvalidInput, StorageError
 from gamekeeper.storage import migrator
 from gamekeeper.storage.base import JobQuery
 from gamekeeper.storage.sql.schema import games, metadata
@@ -170,7 +170,7 @@ async def test_one_active_job_per_account_and_family_is_enforced_by_the_database
     first = dataclasses.replace(_job(1, status=JobStatus.RUNNING), account_id=account.id)
     second = dataclasses.replace(_job(2, status=JobStatus.QUEUED), account_id=account.id)
     await store.transaction(lambda tx: tx.insert_job(first))
-    with pytest.raises(Exception, match="database error"):
+    with pytest.raises(StorageError, match="database error"):
         await store.transaction(lambda tx: tx.insert_job(second))
 
 

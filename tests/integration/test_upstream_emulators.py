@@ -17,6 +17,7 @@ import pytest
 from gamekeeper.connectors.chesscom import ChessComSource
 from gamekeeper.connectors.lichess import LichessSource
 from gamekeeper.domain.games import Game
+from gamekeeper.domain.variants import board_class
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.chesscom_records import ChessComCorpus
 from gamekeeper.emulators.lichess import LichessEmulator
@@ -25,15 +26,6 @@ from gamekeeper.emulators.server import build_emulator, serve_async
 from tests.integration.conftest import UpstreamsFor
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-BOARDS: dict[str, type[chess.Board]] = {
-    "crazyhouse": chess.variant.CrazyhouseBoard,
-    "atomic": chess.variant.AtomicBoard,
-    "kingOfTheHill": chess.variant.KingOfTheHillBoard,
-    "threeCheck": chess.variant.ThreeCheckBoard,
-    "antichess": chess.variant.AntichessBoard,
-    "horde": chess.variant.HordeBoard,
-    "racingKings": chess.variant.RacingKingsBoard,
-}
 
 
 def ndjson(response: httpx.Response) -> list[dict[str, object]]:
@@ -72,7 +64,7 @@ def test_generated_lichess_games_are_legal_and_end_as_they_say() -> None:
         elif variant == "fromPosition":
             board = chess.Board(str(fen))
         else:
-            board = BOARDS.get(variant, chess.Board)()
+            board = board_class(variant)()
         sans = str(record.get("moves", "")).split()
         for san in sans:
             board.push_san(san.removeprefix("P") if san.startswith("P@") else san)

@@ -114,5 +114,4 @@ def make_registry(controls: Controls | None = None, clock: FakeClock | None = No
     async def holds(ctx: JobContext, *, account_id: int | None = None) -> None:
         await controls.point("holding")
 
-    _ = (write_items, waits, abandoned_wait, progress_steps, fails, holds)
     return registry

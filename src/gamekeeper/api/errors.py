@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gamekeeper.api.deps import NotAuthenticated
-from gamekeeper.api.schemas import ErrorBody
+from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.errors import (
     ConfigurationError,
     Conflict,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gamekeeper.api.schemas import JobOut
+from gamekeeper.api.schemas.jobs import JobOut
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.jobs import Job
 

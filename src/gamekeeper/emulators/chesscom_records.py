@@ -126,22 +126,21 @@ def hash_int(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
 
 
-def render(spec: GameSpec, seed: int) -> dict[str, Any]:
-    """A generated game as it appears in a Chess.com monthly archive."""
-    rules = _RULES.get(spec.variant, "chess")
+def _time_control(spec: GameSpec) -> str:
+    if spec.days_per_move is not None:
+        return f"1/{86400 * (spec.days_per_move or 1)}"
+    if spec.increment_s:
+        return f"{spec.initial_s}+{spec.increment_s}"
+    return str(spec.initial_s)
+
+
+def _tags(
+    spec: GameSpec, *, rules: str, result: str, termination: str, url: str, eco_url: str | None
+) -> str:
+    """The PGN header Chess.com writes, tag by tag in its order."""
     daily = spec.days_per_move is not None
-    game_number = 10_000_000_000 + spec.number * 13 + seed % 13
-    url = f"{WEB}/game/{'daily' if daily else 'live'}/{game_number}"
-    white_code, black_code, termination = _results(spec, rules)
-    result = {"win": "1-0"}.get(white_code) or {"win": "0-1"}.get(black_code) or "1/2-1/2"
     start = datetime.fromtimestamp(spec.start_ms / 1000, UTC)
     end = datetime.fromtimestamp(spec.end_ms / 1000, UTC)
-    if daily:
-        time_control = f"1/{86400 * (spec.days_per_move or 1)}"
-    elif spec.increment_s:
-        time_control = f"{spec.initial_s}+{spec.increment_s}"
-    else:
-        time_control = str(spec.initial_s)
     tags: list[tuple[str, str]] = [
         ("Event", "Let's Play!" if daily else "Live Chess"),
         ("Site", "Chess.com"),
@@ -157,31 +156,45 @@ def render(spec: GameSpec, seed: int) -> dict[str, Any]:
     if template.initial_fen is not None:
         tags += [("SetUp", "1"), ("FEN", template.initial_fen)]
     tags += [("CurrentPosition", spec.final_fen), ("Timezone", "UTC")]
-    opening = template.opening
-    eco_url = None
-    if opening is not None:
-        eco_url = f"{WEB}/openings/{opening.name.replace(' ', '-').replace(':', '')}"
-        tags += [("ECO", opening.eco), ("ECOUrl", eco_url)]
+    if template.opening is not None and eco_url is not None:
+        tags += [("ECO", template.opening.eco), ("ECOUrl", eco_url)]
     tags += [
         ("UTCDate", start.strftime("%Y.%m.%d")),
         ("UTCTime", start.strftime("%H:%M:%S")),
         ("WhiteElo", str(spec.white.rating)),
         ("BlackElo", str(spec.black.rating)),
-        ("TimeControl", time_control),
+        ("TimeControl", _time_control(spec)),
         ("Termination", termination),
         ("StartTime", start.strftime("%H:%M:%S")),
         ("EndDate", end.strftime("%Y.%m.%d")),
         ("EndTime", end.strftime("%H:%M:%S")),
         ("Link", url),
     ]
-    header = "\n".join(f'[{name} "{value}"]' for name, value in tags)
+    return "\n".join(f'[{name} "{value}"]' for name, value in tags)
+
+
+def render(spec: GameSpec, seed: int) -> dict[str, Any]:
+    """A generated game as it appears in a Chess.com monthly archive."""
+    rules = _RULES.get(spec.variant, "chess")
+    daily = spec.days_per_move is not None
+    game_number = 10_000_000_000 + spec.number * 13 + seed % 13
+    url = f"{WEB}/game/{'daily' if daily else 'live'}/{game_number}"
+    white_code, black_code, termination = _results(spec, rules)
+    result = {"win": "1-0"}.get(white_code) or {"win": "0-1"}.get(black_code) or "1/2-1/2"
+    opening = spec.template.opening
+    eco_url = None
+    if opening is not None:
+        eco_url = f"{WEB}/openings/{opening.name.replace(' ', '-').replace(':', '')}"
+    header = _tags(
+        spec, rules=rules, result=result, termination=termination, url=url, eco_url=eco_url
+    )
     modern = spec.start_ms >= _UUID_SINCE_MS
     record: dict[str, Any] = {"url": url, "pgn": f"{header}\n\n{_movetext(spec, result)}"}
     # About one game in five hundred is served without its PGN, as happens upstream.
     if spec.number % 500 == 499:
         del record["pgn"]
     record |= {
-        "time_control": time_control,
+        "time_control": _time_control(spec),
         "end_time": spec.end_ms // 1000,
         "rated": spec.rated,
     }

@@ -9,7 +9,6 @@ and asking for 37 more games later continues the same sequence.
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Final, Literal, TypeVar
 
 from gamekeeper.emulators.templates import Template, template_pool
+from gamekeeper.emulators.timing import clocks_for
 
 Color = Literal["white", "black"]
 _T = TypeVar("_T")
@@ -235,22 +235,8 @@ class GameFactory:
 
         variant = _weighted(rng, self._variants)
         template = rng.choice(self._templates[variant])
-        control = _weighted(rng, TIME_CONTROLS)
-        if isinstance(control, tuple):
-            initial_s, increment_s, days = control[0], control[1], None
-            speed = speed_of(initial_s, increment_s)
-        else:
-            initial_s, increment_s, days = None, None, control
-            speed = "correspondence"
-
-        roll = rng.random()
-        kind = "user"
-        if roll < self._rules.ai_share:
-            kind = "ai"
-        elif roll < self._rules.ai_share + self._rules.import_share:
-            kind = "import"
-        rated = kind == "user" and rng.random() < 0.85
-
+        initial_s, increment_s, days, speed = _control(rng)
+        kind, rated = self._kind(rng)
         status, winner, draw_kind, plies = self._finish(rng, template, speed)
         color: Color = "white" if rng.random() < 0.5 else "black"
         account, opponent = self._sides(rng, kind, rated, status, winner, color)
@@ -259,17 +245,12 @@ class GameFactory:
         clocks = None
         elapsed_cs = plies * 500
         if initial_s is not None and increment_s is not None and kind != "import":
-            clocks, elapsed_cs = _clocks(rng, initial_s, increment_s, plies, status)
+            clocks, elapsed_cs = clocks_for(rng, initial_s, increment_s, plies, status)
         if days is not None:
             end = start + plies * rng.randint(1, 30) * 3_600_000 + 60_000
         else:
             end = start + elapsed_cs * 10 + plies * 150 + 2_000
-        if kind == "ai":
-            source = "ai"
-        elif kind == "import":
-            source = "import"
-        else:
-            source = _weighted(rng, LICHESS_SOURCES)
+        source = kind if kind in ("ai", "import") else _weighted(rng, LICHESS_SOURCES)
         return GameSpec(
             number=number,
             white=white,
@@ -292,6 +273,16 @@ class GameFactory:
             analysed=kind == "user" and rng.random() < self._rules.analysed_share,
             clocks=clocks,
         )
+
+    def _kind(self, rng: random.Random) -> tuple[str, bool]:
+        """Who the opponent is (a user, the computer, or an imported game), and rated."""
+        roll = rng.random()
+        kind = "user"
+        if roll < self._rules.ai_share:
+            kind = "ai"
+        elif roll < self._rules.ai_share + self._rules.import_share:
+            kind = "import"
+        return kind, kind == "user" and rng.random() < 0.85
 
     def _finish(
         self, rng: random.Random, template: Template, speed: str
@@ -380,37 +371,9 @@ class GameFactory:
         return account, opponent
 
 
-def _clocks(
-    rng: random.Random,
-    initial_s: int,
-    increment_s: int,
-    plies: int,
-    status: str,
-) -> tuple[tuple[int, ...], int]:
-    """Remaining centiseconds after each ply (the first move of each side is free), and
-    the centiseconds the game took."""
-    start = initial_s * 100
-    increment = increment_s * 100
-    budget = max(50, start // 40)
-    draw = rng.random
-    clocks = [0] * plies
-    elapsed = 0
-    for side in (0, 1):
-        moves = len(range(side, plies, 2))
-        if not moves:
-            continue
-        # Built with comprehensions and accumulate: this runs for every ply of 100k games.
-        spent = [0, *[int(draw() * budget) + 20 for _ in range(moves - 1)]]
-        elapsed += sum(spent)
-        clocks[side::2] = [
-            max(0, start + increment * move - used)
-            for move, used in enumerate(itertools.accumulate(spent))
-        ]
-    if status == "outoftime" and clocks:
-        # The flagged side is the one to move after the last ply: show it low.
-        loser = plies % 2
-        for index in range(len(clocks) - 1, -1, -1):
-            if index % 2 == loser:
-                clocks[index] = min(clocks[index], rng.randint(0, 300))
-                break
-    return tuple(clocks), elapsed
+def _control(rng: random.Random) -> tuple[int | None, int | None, int | None, str]:
+    """A time control: (initial s, increment s, days per move, speed)."""
+    control = _weighted(rng, TIME_CONTROLS)
+    if isinstance(control, tuple):
+        return control[0], control[1], None, speed_of(control[0], control[1])
+    return None, None, control, "correspondence"

@@ -303,8 +303,18 @@ def _clk(centis: int) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def render_pgn(record: dict[str, Any], flags: Flags) -> str:
-    """A Lichess game (JSON) as the PGN the export sends for `Accept: application/x-chess-pgn`."""
+def _pgn_result(record: dict[str, Any]) -> str:
+    winner = record.get("winner")
+    if winner == "white":
+        return "1-0"
+    if winner == "black":
+        return "0-1"
+    if record.get("status") in ("started", "created", "aborted", "noStart"):
+        return "*"
+    return "1/2-1/2"
+
+
+def _pgn_tags(record: dict[str, Any], flags: Flags, result: str) -> list[tuple[str, str]]:
     players = record.get("players", {})
 
     def name(color: str) -> str:
@@ -313,16 +323,6 @@ def render_pgn(record: dict[str, Any], flags: Flags) -> str:
             return f"lichess AI level {side['aiLevel']}"
         return str(side.get("user", {}).get("name") or side.get("name") or "?")
 
-    winner = record.get("winner")
-    status = record.get("status")
-    if winner == "white":
-        result = "1-0"
-    elif winner == "black":
-        result = "0-1"
-    elif status in ("started", "created", "aborted", "noStart"):
-        result = "*"
-    else:
-        result = "1/2-1/2"
     when = datetime.fromtimestamp(record.get("createdAt", 0) / 1000, UTC)
     clock = record.get("clock")
     rated = "Rated" if record.get("rated") else "Casual"
@@ -348,11 +348,18 @@ def render_pgn(record: dict[str, Any], flags: Flags) -> str:
     opening = record.get("opening")
     if opening and flags.opening:
         tags += [("ECO", opening["eco"]), ("Opening", opening["name"])]
-    tags.append(("Termination", _TERMINATION_TAG.get(str(status), "Normal")))
+    tags.append(("Termination", _TERMINATION_TAG.get(str(record.get("status")), "Normal")))
     if "initialFen" in record:
         tags += [("FEN", record["initialFen"]), ("SetUp", "1")]
+    return tags
+
+
+def render_pgn(record: dict[str, Any], flags: Flags) -> str:
+    """A Lichess game (JSON) as the PGN the export sends for `Accept: application/x-chess-pgn`."""
+    result = _pgn_result(record)
+    tags = _pgn_tags(record, flags, result)
     moves = str(record.get("moves", "")).split() if flags.moves else []
-    if variant == "crazyhouse":
+    if record.get("variant") == "crazyhouse":
         # Lichess's `P@e4` is `@e4` to python-chess and most PGN readers.
         moves = [san.removeprefix("P") if san.startswith("P@") else san for san in moves]
     clocks = record.get("clocks") if flags.clocks else None

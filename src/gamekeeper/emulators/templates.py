@@ -17,6 +17,8 @@ from typing import Final, Literal
 import chess
 import chess.variant
 
+from gamekeeper.domain.variants import VARIANT_BOARDS
+
 #: How a template's last position ends the game; "open" means it was cut off.
 Ending = Literal["mate", "stalemate", "draw", "variantEnd", "open"]
 #: Which automatic draw a "draw" ending is (Chess.com's result codes).
@@ -68,15 +70,6 @@ FROM_POSITIONS: Final = (
     "6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 0 1",
 )
 
-_VARIANT_BOARDS: Final[dict[str, type[chess.Board]]] = {
-    "crazyhouse": chess.variant.CrazyhouseBoard,
-    "atomic": chess.variant.AtomicBoard,
-    "kingOfTheHill": chess.variant.KingOfTheHillBoard,
-    "threeCheck": chess.variant.ThreeCheckBoard,
-    "antichess": chess.variant.AntichessBoard,
-    "horde": chess.variant.HordeBoard,
-    "racingKings": chess.variant.RacingKingsBoard,
-}
 
 #: How many templates each seed gets, per variant.
 POOL: Final = {
@@ -121,8 +114,8 @@ def _board(variant: str, rng: random.Random) -> tuple[chess.Board, str | None]:
     if variant == "fromPosition":
         fen = rng.choice(FROM_POSITIONS)
         return chess.Board(fen), fen
-    if variant in _VARIANT_BOARDS:
-        return _VARIANT_BOARDS[variant](), None
+    if variant in VARIANT_BOARDS:
+        return VARIANT_BOARDS[variant](), None
     return chess.Board(), None
 
 

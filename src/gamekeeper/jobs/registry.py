@@ -7,12 +7,9 @@ import types
 import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gamekeeper.errors import InvalidInput
-
-if TYPE_CHECKING:
-    pass
 
 JobFunction = Callable[..., Awaitable[None]]
 

@@ -119,11 +119,11 @@ class GameService:
             account = await self.store.get_account(account_id)
             if account is None or (not user.is_admin and account.owner != user.name):
                 raise GameNotFound(f"no account {account_id}")
-            return ((account.platform, account.username.lower()),)
+            return ((account.platform, account.player_id),)
         if user.is_admin:
             return None
         accounts = await self.store.list_accounts(user.name)
-        return tuple((a.platform, a.username.lower()) for a in accounts)
+        return tuple((a.platform, a.player_id) for a in accounts)
 
     async def list(
         self, user: User, query: GameQuery, *, account_id: int | None = None

@@ -171,9 +171,9 @@ class StatsService:
             account = await self.store.get_account(account_id)
             if account is None or (not user.is_admin and account.owner != user.name):
                 raise AccountNotFound(f"no account {account_id}")
-            return ((account.platform, account.username.lower()),)
+            return ((account.platform, account.player_id),)
         accounts = await self.store.list_accounts(user.name)
-        return tuple((a.platform, a.username.lower()) for a in accounts)
+        return tuple((a.platform, a.player_id) for a in accounts)
 
     async def ratings(self, user: User, account_id: int | None = None) -> list[RatingSeries]:
         players = await self.scope(user, account_id)

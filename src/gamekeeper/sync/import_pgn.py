@@ -119,17 +119,16 @@ class ImportCursor:
 
 
 def register_import_kinds(registry: JobRegistry, accounts: AccountStore) -> None:
-    @registry.register("import_pgn", family=FAMILY, validate=validate_import)
     async def import_pgn(ctx: JobContext, *, path: str, batch_games: int = BATCH_GAMES) -> None:
         """A PGN file (plain, .gz, .bz2, .zst) into the games table, resumable by offset."""
         tracked = frozenset(
-            account.username.lower()
+            account.player_id
             for account in await accounts.list_accounts()
             if account.platform is Platform.LICHESS
         )
         await import_pgn_file(ctx, path=path, batch_games=batch_games, tracked=tracked)
 
-    _ = import_pgn
+    registry.add(import_pgn, family=FAMILY, validate=validate_import)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

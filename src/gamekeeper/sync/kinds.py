@@ -70,14 +70,20 @@ def validate_sync(parameters: Mapping[str, Any]) -> None:
             raise InvalidInput(f"{name} must be at least 0")
 
 
-def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
-    async def account_of(account_id: int) -> Account:
-        account = await deps.store.get_account(account_id)
+class SyncKinds:
+    """The sync job kinds over one set of dependencies (methods registered by name)."""
+
+    def __init__(self, deps: SyncDeps) -> None:
+        self.deps = deps
+
+    async def account_of(self, account_id: int) -> Account:
+        account = await self.deps.store.get_account(account_id)
         if account is None:
             raise AccountNotFound(f"account {account_id} no longer exists")
         return account
 
     async def sync_account(
+        self,
         ctx: JobContext,
         account_id: int,
         *,
@@ -86,18 +92,24 @@ def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
         max_games: int | None,
         skip: int = 0,
     ) -> None:
-        account = await account_of(account_id)
+        account = await self.account_of(account_id)
         if account.platform is Platform.LICHESS:
             await sync_lichess(
-                ctx, deps, account, moves=moves, since_ms=start_ms, max_games=max_games, skip=skip
+                ctx,
+                self.deps,
+                account,
+                moves=moves,
+                since_ms=start_ms,
+                max_games=max_games,
+                skip=skip,
             )
         else:
             # Chess.com archives always carry the moves: there is no lighter listing.
             since = None if start_ms is None else at_ms(start_ms).date().isoformat()
-            await sync_chesscom(ctx, deps, account, since=since, max_games=max_games)
+            await sync_chesscom(ctx, self.deps, account, since=since, max_games=max_games)
 
-    @registry.register("sync_games", family=FAMILY, validate=validate_sync)
     async def sync_games(
+        self,
         ctx: JobContext,
         *,
         account_id: int,
@@ -110,10 +122,12 @@ def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
         """An account's games: fetch, enrich, analyze; what is not stored yet (or from a
         date: `since`, `since_ms`, or the last `months_requested` months)."""
         start = start_of(ctx.now(), since=since, since_ms=since_ms, months=months_requested)
-        await sync_account(ctx, account_id, moves=True, start_ms=start, max_games=max, skip=skip)
+        await self.sync_account(
+            ctx, account_id, moves=True, start_ms=start, max_games=max, skip=skip
+        )
 
-    @registry.register("sync_metadata", family=FAMILY, validate=validate_sync)
     async def sync_metadata(
+        self,
         ctx: JobContext,
         *,
         account_id: int,
@@ -125,10 +139,12 @@ def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
     ) -> None:
         """Games without moves (fast); `sync_moves` fills the moves in later."""
         start = start_of(ctx.now(), since=since, since_ms=since_ms, months=months_requested)
-        await sync_account(ctx, account_id, moves=False, start_ms=start, max_games=max, skip=skip)
+        await self.sync_account(
+            ctx, account_id, moves=False, start_ms=start, max_games=max, skip=skip
+        )
 
-    @registry.register("sync_moves", family=FAMILY, validate=validate_sync)
     async def sync_moves(
+        self,
         ctx: JobContext,
         *,
         account_id: int | None = None,
@@ -139,15 +155,19 @@ def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
         """Moves for stored games that lack them: newest first, in batches of 300 ids;
         without an account, over all the owner's Lichess accounts."""
         if account_id is not None:
-            accounts = [await account_of(account_id)]
+            accounts = [await self.account_of(account_id)]
             if accounts[0].platform is not Platform.LICHESS:
                 raise InvalidInput(
                     "sync_moves is for Lichess accounts: Chess.com games come with moves"
                 )
         else:
-            owned = await deps.store.list_accounts(ctx.job.owner)
+            owned = await self.deps.store.list_accounts(ctx.job.owner)
             accounts = [a for a in owned if a.platform is Platform.LICHESS]
         since = None if months_requested is None else months_back(ctx.now(), months_requested)
-        await backfill_moves(ctx, deps, accounts, limit=limit, delay_ms=delay_ms, since=since)
+        await backfill_moves(ctx, self.deps, accounts, limit=limit, delay_ms=delay_ms, since=since)
 
-    _ = (sync_games, sync_metadata, sync_moves)
+
+def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
+    kinds = SyncKinds(deps)
+    for kind in (kinds.sync_games, kinds.sync_metadata, kinds.sync_moves):
+        registry.add(kind, family=FAMILY, validate=validate_sync)

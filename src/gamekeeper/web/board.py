@@ -6,22 +6,10 @@ from dataclasses import dataclass
 
 import chess
 import chess.svg
-import chess.variant
 
 from gamekeeper.domain.games import Game
+from gamekeeper.domain.variants import VARIANT_BOARDS
 from gamekeeper.web.formatting import fmt_clock, fmt_eval
-
-#: Lichess variant keys → python-chess boards (chess960 and fromPosition are plain chess
-#: from another start, which `initial_fen` gives).
-VARIANT_BOARDS: dict[str, type[chess.Board]] = {
-    "crazyhouse": chess.variant.CrazyhouseBoard,
-    "antichess": chess.variant.AntichessBoard,
-    "atomic": chess.variant.AtomicBoard,
-    "horde": chess.variant.HordeBoard,
-    "kingOfTheHill": chess.variant.KingOfTheHillBoard,
-    "racingKings": chess.variant.RacingKingsBoard,
-    "threeCheck": chess.variant.ThreeCheckBoard,
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

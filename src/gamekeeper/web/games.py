@@ -98,7 +98,7 @@ def parse_filters(params: Mapping[str, str]) -> GameFilters:
 
 def my_side(game: Game, accounts: Sequence[Account]) -> str | None:
     """white or black when one of `accounts` played the game."""
-    keys = {(a.platform, a.username.lower()) for a in accounts}
+    keys = {(a.platform, a.player_id) for a in accounts}
     if (game.platform, game.white.id) in keys:
         return "white"
     if (game.platform, game.black.id) in keys:

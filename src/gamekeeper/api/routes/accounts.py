@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Response
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.routes.jobs import CREATE_RESPONSES
-from gamekeeper.api.schemas import AccountCreate, AccountOut, AccountSync, AccountUpdate, JobOut
+from gamekeeper.api.schemas.accounts import AccountCreate, AccountOut, AccountSync, AccountUpdate
+from gamekeeper.api.schemas.jobs import JobOut
 from gamekeeper.api.views import job_out
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account

@@ -9,15 +9,8 @@ from fastapi import APIRouter, Path, Query
 from gamekeeper.api.deps import AdminUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.routes.jobs import CREATE_RESPONSES, JobId, parse_statuses
-from gamekeeper.api.schemas import (
-    JobCreate,
-    JobOut,
-    JobPageOut,
-    SweepOut,
-    TokenOut,
-    UserCreate,
-    UserOut,
-)
+from gamekeeper.api.schemas.jobs import JobCreate, JobOut, JobPageOut, SweepOut
+from gamekeeper.api.schemas.users import TokenOut, UserCreate, UserOut
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.users import Role
 from gamekeeper.storage.base import JobQuery

@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from gamekeeper.api.deps import CurrentUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
-from gamekeeper.api.schemas import GameDetailOut, GameOut, GamePageOut
+from gamekeeper.api.schemas.games import GameDetailOut, GameOut, GamePageOut
 from gamekeeper.domain.games import Platform
 from gamekeeper.storage.base import GameQuery
 

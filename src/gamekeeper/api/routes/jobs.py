@@ -10,7 +10,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
-from gamekeeper.api.schemas import ErrorBody, IdleOut, JobCreate, JobOut, JobPageOut
+from gamekeeper.api.schemas.base import ErrorBody
+from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.errors import InvalidInput

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from gamekeeper import __version__
 from gamekeeper.api.deps import ServicesDep
 from gamekeeper.api.metrics import render_metrics
-from gamekeeper.api.schemas import HealthOut
+from gamekeeper.api.schemas.users import HealthOut
 
 router = APIRouter(tags=["system"])
 

@@ -18,7 +18,19 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_accounts()
+    _create_games()
+    _create_players()
+    _create_position_evals()
+    _create_users()
+    _create_analyses()
+    _create_cursors()
+    _create_jobs()
+    _index_jobs()
+    _create_tokens()
 
+
+def _create_accounts() -> None:
     op.create_table(
         "accounts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -40,6 +52,8 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_accounts_owner"), ["owner"], unique=False)
 
+
+def _create_games() -> None:
     op.create_table(
         "games",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -96,6 +110,8 @@ def upgrade() -> None:
             "ix_games_white", ["white_id", "platform", "start_time"], unique=False
         )
 
+
+def _create_players() -> None:
     op.create_table(
         "players",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -112,6 +128,9 @@ def upgrade() -> None:
             "platform", "username_key", name=op.f("uq_players_platform_username_key")
         ),
     )
+
+
+def _create_position_evals() -> None:
     op.create_table(
         "position_evals",
         sa.Column("position", sa.String(length=100), nullable=False),
@@ -122,6 +141,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("position", "engine_key", name=op.f("pk_position_evals")),
     )
+
+
+def _create_users() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -131,6 +153,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
     )
+
+
+def _create_analyses() -> None:
     op.create_table(
         "analyses",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -153,6 +178,9 @@ def upgrade() -> None:
             name=op.f("uq_analyses_game_id_plugin_plugin_version"),
         ),
     )
+
+
+def _create_cursors() -> None:
     op.create_table(
         "cursors",
         sa.Column("account_id", sa.Integer(), nullable=False),
@@ -169,6 +197,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("account_id", "stream", name=op.f("pk_cursors")),
     )
+
+
+def _create_jobs() -> None:
     op.create_table(
         "jobs",
         sa.Column("id", sa.String(length=20), nullable=False),
@@ -219,6 +250,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
+
+
+def _index_jobs() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index("ix_jobs_owner_created", ["owner", "created_at"], unique=False)
         batch_op.create_index("ix_jobs_status_heartbeat", ["status", "heartbeat_at"], unique=False)
@@ -230,6 +264,8 @@ def upgrade() -> None:
             postgresql_where=sa.text("status IN ('queued', 'running', 'waiting')"),
         )
 
+
+def _create_tokens() -> None:
     op.create_table(
         "tokens",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -1,0 +1,28 @@
+"""What every API shape shares: strict request bodies and the error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors -----------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    active_job_id: str | None = None
+    retry_after: float | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
