@@ -26,15 +26,19 @@ class JobKind:
     needs_account: bool
     #: Checks parameter values beyond their types; raises `InvalidInput`.
     validate: Callable[[Mapping[str, Any]], None] | None = None
+    #: Whose signature the parameters are checked against (`fn`'s, unless it takes
+    #: `**parameters` the way another kind does).
+    signature_of: JobFunction | None = None
 
     def bind(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
         """Check `parameters` against the function's signature; `InvalidInput` if they don't fit."""
-        signature = inspect.signature(self.fn)
+        shape = self.signature_of or self.fn
+        signature = inspect.signature(shape)
         try:
             signature.bind(None, **parameters)
         except TypeError as exc:
             raise InvalidInput(f"invalid parameters for {self.name}: {exc}") from None
-        hints = typing.get_type_hints(self.fn)
+        hints = typing.get_type_hints(shape)
         for name, value in parameters.items():
             if not _fits(value, hints.get(name, Any)):
                 raise InvalidInput(f"invalid parameter {name}={value!r} for {self.name}")
@@ -88,14 +92,16 @@ class JobRegistry:
         name: str | None = None,
         family: str | None = None,
         validate: Callable[[Mapping[str, Any]], None] | None = None,
+        signature_of: JobFunction | None = None,
     ) -> JobKind:
         kind_name = (name or fn.__name__).lower()
         kind = JobKind(
             name=kind_name,
             fn=fn,
             family=family or kind_name,
-            needs_account="account_id" in inspect.signature(fn).parameters,
+            needs_account="account_id" in inspect.signature(signature_of or fn).parameters,
             validate=validate,
+            signature_of=signature_of,
         )
         self._kinds[kind_name] = kind
         return kind

@@ -126,21 +126,22 @@ class SyncKinds:
             ctx, account_id, moves=True, start_ms=start, max_games=max, skip=skip
         )
 
-    async def sync_metadata(
-        self,
-        ctx: JobContext,
-        *,
-        account_id: int,
-        since: str | None = None,
-        since_ms: int | None = None,
-        months_requested: int | None = None,
-        max: int | None = None,
-        skip: int = 0,
-    ) -> None:
-        """Games without moves (fast); `sync_moves` fills the moves in later."""
-        start = start_of(ctx.now(), since=since, since_ms=since_ms, months=months_requested)
+    async def sync_metadata(self, ctx: JobContext, **parameters: Any) -> None:
+        """Games without moves (fast); `sync_moves` fills the moves in later. Takes the
+        parameters of `sync_games` (the registry checks them against its signature)."""
+        start = start_of(
+            ctx.now(),
+            since=parameters.get("since"),
+            since_ms=parameters.get("since_ms"),
+            months=parameters.get("months_requested"),
+        )
         await self.sync_account(
-            ctx, account_id, moves=False, start_ms=start, max_games=max, skip=skip
+            ctx,
+            parameters["account_id"],
+            moves=False,
+            start_ms=start,
+            max_games=parameters.get("max"),
+            skip=parameters.get("skip", 0),
         )
 
     async def sync_moves(
@@ -169,5 +170,13 @@ class SyncKinds:
 
 def register_sync_kinds(registry: JobRegistry, deps: SyncDeps) -> None:
     kinds = SyncKinds(deps)
-    for kind in (kinds.sync_games, kinds.sync_metadata, kinds.sync_moves):
+    for kind in (kinds.sync_games, kinds.sync_moves):
         registry.add(kind, family=FAMILY, validate=validate_sync)
+    # The same parameters as sync_games, checked against its signature.
+    registry.add(
+        kinds.sync_metadata,
+        name="sync_metadata",
+        family=FAMILY,
+        validate=validate_sync,
+        signature_of=kinds.sync_games,
+    )
