@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import email.utils
 import hashlib
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -21,12 +20,12 @@ from typing import Any, Final
 
 import orjson
 
+from gamekeeper.emulators.accounts import AccountCorpus
 from gamekeeper.emulators.corpus import CHESSCOM_RULES, GameFactory, GameSpec, Side
 
 WEB: Final = "https://www.chess.com"
 #: Player URLs inside game records point at the real API, as Chess.com's own do.
 API: Final = "https://api.chess.com"
-_NUMBERS_PER_ACCOUNT: Final = 100_000_000
 #: Games before this are rendered in the old shape, without uuid and accuracies.
 _UUID_SINCE_MS: Final = int(datetime(2013, 6, 1, tzinfo=UTC).timestamp() * 1000)
 
@@ -275,13 +274,11 @@ class ChessComAccount:
         return cached
 
 
-class ChessComCorpus:
+class ChessComCorpus(AccountCorpus[ChessComAccount]):
     """Every player the Chess.com emulator knows, with their monthly archives."""
 
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-        self._accounts: dict[str, ChessComAccount] = {}
-        self._lock = threading.Lock()
+    site = "chesscom"
+    rules = CHESSCOM_RULES
 
     @classmethod
     def generate(cls, accounts: Mapping[str, int], *, seed: int = 0) -> ChessComCorpus:
@@ -314,26 +311,13 @@ class ChessComCorpus:
                 account.add(int(game.get("end_time") or 0), orjson.dumps(game))
         return corpus
 
-    def add_account(self, username: str, *, games: int = 0) -> ChessComAccount:
-        account = self._account(username)
-        if games:
-            self.add_games(username, games)
-        return account
-
     def add_games(self, username: str, count: int) -> list[str]:
         """Generate `count` new games for `username`, after its last one; their URLs."""
         with self._lock:
             account = self._accounts[username.lower()]
             factory = account.factory
             if factory is None:
-                factory = account.factory = GameFactory(
-                    seed=self.seed,
-                    site="chesscom",
-                    username=account.username,
-                    rules=CHESSCOM_RULES,
-                    planned=count,
-                    first_number=list(self._accounts).index(account.id) * _NUMBERS_PER_ACCOUNT,
-                )
+                factory = account.factory = self._factory(account, count)
                 if not account.months:
                     account.joined = factory.created_ms // 1000
             # New games happen now: after every game already there has ended (a daily
@@ -360,13 +344,6 @@ class ChessComCorpus:
             )
             self._accounts[key] = account
         return account
-
-    def account(self, username: str) -> ChessComAccount | None:
-        return self._accounts.get(username.lower())
-
-    @property
-    def accounts(self) -> list[ChessComAccount]:
-        return list(self._accounts.values())
 
     def summary(self) -> list[dict[str, Any]]:
         return [

@@ -9,7 +9,6 @@ cached, so a stream never renders games again.
 from __future__ import annotations
 
 import bisect
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
+from gamekeeper.emulators.accounts import AccountCorpus
 from gamekeeper.emulators.corpus import LICHESS_RULES, GameFactory, GameSpec, Side
 
 _ALPHABET: Final = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -25,7 +25,6 @@ _ID_SPACE: Final = 62**8
 # Odd and not a multiple of 31, so coprime with 62**8: number -> id is one-to-one.
 _ID_MULTIPLIER: Final = 0x9E3779B97F4A7C15 % _ID_SPACE | 1
 #: Numbers per account, so every account's games get distinct ids.
-_NUMBERS_PER_ACCOUNT: Final = 100_000_000
 
 
 def game_id(seed: int, number: int) -> str:
@@ -261,14 +260,15 @@ class LichessAccount:
         return cached
 
 
-class LichessCorpus:
+class LichessCorpus(AccountCorpus[LichessAccount]):
     """Every account the Lichess emulator knows, with its games."""
 
+    site = "lichess"
+    rules = LICHESS_RULES
+
     def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-        self._accounts: dict[str, LichessAccount] = {}
+        super().__init__(seed)
         self._by_id: dict[str, LichessAccount] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def generate(cls, accounts: Mapping[str, int], *, seed: int = 0) -> LichessCorpus:
@@ -302,27 +302,13 @@ class LichessCorpus:
                 corpus._store(account, describe(record, user_id), line)
         return corpus
 
-    def add_account(self, username: str, *, games: int = 0) -> LichessAccount:
-        """A new account with `games` generated games (0 for an account without games)."""
-        account = self._account(username)
-        if games:
-            self.add_games(username, games)
-        return account
-
     def add_games(self, username: str, count: int) -> list[str]:
         """Generate `count` new games for `username`, after its last one; their ids."""
         with self._lock:
             account = self._accounts[username.lower()]
             factory = account.factory
             if factory is None:
-                factory = account.factory = GameFactory(
-                    seed=self.seed,
-                    site="lichess",
-                    username=account.username,
-                    rules=LICHESS_RULES,
-                    planned=count,
-                    first_number=list(self._accounts).index(account.id) * _NUMBERS_PER_ACCOUNT,
-                )
+                factory = account.factory = self._factory(account, count)
                 if account.created:
                     factory.next_start_ms = account.created[-1] + 60_000
                 else:
@@ -347,13 +333,6 @@ class LichessCorpus:
         self._by_id.setdefault(game.id, account)
 
     # -- reading --------------------------------------------------------------------
-
-    def account(self, username: str) -> LichessAccount | None:
-        return self._accounts.get(username.lower())
-
-    @property
-    def accounts(self) -> list[LichessAccount]:
-        return list(self._accounts.values())
 
     def find(self, game_id: str) -> bytes | None:
         """The full line of a game by id."""

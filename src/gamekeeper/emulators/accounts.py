@@ -1,0 +1,67 @@
+"""What both sites' emulated corpora share: accounts by lowercase name, each with the
+generator of its games."""
+
+from __future__ import annotations
+
+import threading
+from typing import Final, Generic, Protocol, TypeVar
+
+from gamekeeper.emulators.corpus import GameFactory, SiteRules
+
+#: Game numbers each account's generator may use (so two accounts never share an id).
+NUMBERS_PER_ACCOUNT: Final = 100_000_000
+
+
+class EmulatedAccount(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+A = TypeVar("A", bound=EmulatedAccount)
+
+
+class AccountCorpus(Generic[A]):
+    """Accounts of one emulated site, by lowercase username; `_account` makes one."""
+
+    #: "lichess" or "chesscom": seeds each account's generator.
+    site: str
+    rules: SiteRules
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._accounts: dict[str, A] = {}
+        self._lock = threading.Lock()
+
+    def _account(self, username: str) -> A:
+        raise NotImplementedError
+
+    def add_games(self, username: str, count: int) -> list[str]:
+        raise NotImplementedError
+
+    def add_account(self, username: str, *, games: int = 0) -> A:
+        """A new account with `games` generated games (0 for an account without games)."""
+        account = self._account(username)
+        if games:
+            self.add_games(username, games)
+        return account
+
+    def account(self, username: str) -> A | None:
+        return self._accounts.get(username.lower())
+
+    @property
+    def accounts(self) -> list[A]:
+        return list(self._accounts.values())
+
+    def _factory(self, account: A, planned: int) -> GameFactory:
+        """A generator for `account`'s games, its numbers apart from every other's."""
+        return GameFactory(
+            seed=self.seed,
+            site=self.site,
+            username=account.username,
+            rules=self.rules,
+            planned=planned,
+            first_number=list(self._accounts).index(account.id) * NUMBERS_PER_ACCOUNT,
+        )
