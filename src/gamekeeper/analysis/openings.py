@@ -1,11 +1,9 @@
 """Opening names from a game's moves, with Lichess's chess-openings data set (CC0).
 
-A game is named as Lichess names it: by the last position of its first 40 plies that
-the data set names. So 1. Nf3 d5 2. c4 e6 3. d4 gets the Queen's Gambit's name, and
-1. e4 c6 2. d4 d5 3. Nc3 dxe4 4. Nxe4 Bf5 the Classical Caro-Kann's (whose line goes
-3. Nd2), whatever the site that sent the game called it.
-
-Every stored game is named, and python-chess takes about 10 µs a move, so:
+A game is named as Lichess names it, by the last position of its first 40 plies that
+the data set names, whatever its site called it: 1. e4 c6 2. d4 d5 3. Nc3 dxe4 4. Nxe4
+Bf5 is the Classical Caro-Kann, whose line goes 3. Nd2. Every stored game is named, and
+python-chess takes 10 µs a move, so:
 
 1. **Trie.** The lines, in SAN without check marks, form a trie whose nodes hold the
    name of their position: a game is named without a board while it follows a line.
@@ -94,8 +92,8 @@ def read_book_lines() -> tuple[BookLine, ...]:
 
 def _standard_start(initial_fen: str | None, variant: str) -> bool:
     """True when a game starts from the standard position under standard rules."""
-    fen = (initial_fen or chess.STARTING_FEN).split()[:4]
-    return variant.lower() == "standard" and fen == _START
+    fen = None if initial_fen is None else initial_fen.split()[:4]
+    return variant.lower() == "standard" and fen in (None, _START)
 
 
 @functools.lru_cache(maxsize=8192)  # games spell a few thousand moves, over and over
@@ -156,8 +154,7 @@ def _castle(s: list[int], short: bool, us: int, legal: bool) -> int:
 
 
 def _pawn_from(s: list[int], us: int, file: int, to: int, ep: int) -> tuple[int, int]:
-    """Where a pawn comes from to `to` (taking, from `file`, if `file` >= 0) and the
-    square of the man it takes (`to`, or the pawn passed en passant); -1 if none can."""
+    """Where a pawn comes from to `to` (-1 if none can), and the square of the man it takes."""
     step, occupied = 8 if us == 6 else -8, s[6] | s[7]
     if file >= 0:  # a capture: of the man on `to`, or of the pawn passed en passant
         target = to - step if to == ep else to
@@ -170,10 +167,8 @@ def _pawn_from(s: list[int], us: int, file: int, to: int, ep: int) -> tuple[int,
 
 
 def _push(s: list[int], token: str, legal: bool = False) -> int:
-    """Play a SAN move in the key-shaped position `s` (a list, changed in place).
-
-    Only if `legal` is a king left in check, or castling through check, refused: that
-    takes a third of the time, so it is kept for confirming a position."""
+    """Play a SAN move in the key-shaped position `s` (a list, changed in place). Only if
+    `legal` are king safety and castling through check checked: that takes a third longer."""
     parsed = _parse(token)
     if parsed is None:
         return _LOST
@@ -295,6 +290,9 @@ class OpeningBook:
     #: A trie node of each named position (named by its first line in file order).
     named: dict[PositionKey, _Node] = field(repr=False)
     reach: _Reach = field(repr=False)
+    #: The named positions' pawns (to test before a lookup); what `reach` leaves at exits.
+    pawns: frozenset[int] = field(repr=False)
+    exits: dict[int, int] = field(default_factory=dict, repr=False)
     #: How many plies of a game are looked at: the longest line's and `MARGIN`.
     depth: int
 
@@ -308,15 +306,15 @@ class OpeningBook:
                 node = node.children.get(san) or node.children.setdefault(san, _Draft())
             ends.append(node)
         root.key_all(chess.Board())
-        names: dict[PositionKey, Opening] = {}
-        for line, end in zip(lines, ends, strict=True):
-            names.setdefault(end.key, Opening(eco=line.eco, name=line.name))
+        pairs = reversed(list(zip(lines, ends, strict=True)))  # the first line to a position wins
+        names = {end.key: Opening(eco=line.eco, name=line.name) for line, end in pairs}
         named: dict[PositionKey, _Node] = {}
         return cls(
             lines=tuple(lines),
             root=root.freeze(names, named),
             named=named,
             reach=_Reach.of(list(names)),
+            pawns=frozenset(key[0] for key in names),
             depth=max((len(line.sans) for line in lines), default=0) + MARGIN,
         )
 
@@ -347,11 +345,13 @@ class OpeningBook:
         return None if found is None else Opening(eco=found.eco, name=found.name, ply=found_ply)
 
     def _past_trie(self, moves: Sequence[str], node: _Node, start: int) -> tuple[_Node | None, int]:
-        """Play on a game that left the trie at `node` after `start` plies: the named node
-        where it comes back and its ply; None if it does not; ply -1 if the tracker gives up."""
+        """The named node where a game that left the trie at `node` after `start` plies comes
+        back, and its ply; None if it does not; ply -1 if the tracker gives up on it."""
         s = list(node.key)
         fixed = _fixed(s)
-        reachable = self.reach.narrow(-1, _START_FIXED, fixed, s)  # -1: every bit set
+        reachable = self.exits.get(id(node))
+        if reachable is None:  # -1: every bit set
+            reachable = self.exits[id(node)] = self.reach.narrow(-1, _START_FIXED, fixed, s)
         for ply in range(start, min(len(moves), self.depth)):
             if not reachable:
                 break
@@ -361,7 +361,7 @@ class OpeningBook:
             if pushed == _FIXED:
                 before, fixed = fixed, _fixed(s)
                 reachable = self.reach.narrow(reachable, before, fixed, s)
-            back = self.named.get(tuple(s))
+            back = self.named.get(tuple(s)) if s[0] in self.pawns else None
             if back is not None:
                 again = list(node.key)  # play the moves again, now refusing illegal ones
                 legal = all(_push(again, m, True) != _LOST for m in moves[start : ply + 1])
