@@ -245,9 +245,10 @@ def test_a_move_that_leaves_the_king_in_check_ends_the_game_for_naming(
 
 
 def test_an_illegal_move_past_the_book_stops_a_transposition(book: OpeningBook) -> None:
-    # 1. c3 c5 would reach the Alapin with 2. e4; 2. Qa4 Qa5 3. Qxd7+?? is no move.
-    moves = ("c3", "c5", "Qa4", "Qa5", "Qxd7+", "Kxd7", "e4")
-    assert book.name(moves) == book.name_by_replay(moves) == book.name(("c3",))
+    # 1. c3 c5 reaches the Alapin with 2. e4, but the queen cannot get to c5 first.
+    moves = ("c3", "c5", "Qxc5", "Nc6", "e4")
+    assert book.name(moves) == Opening(eco="A00", name="Saragossa Opening", ply=1)
+    assert book.name_by_replay(moves) == book.name(moves)
 
 
 # -- the tracker and the fast path against python-chess -------------------------------
