@@ -313,3 +313,26 @@ async def test_a_process_stopping_mid_import_hands_it_back_and_the_next_one_resu
     assert sorted(await stored_ids(second)) == [game_id(n) for n in range(3000)]
     assert final.counters["inserted"] == 3000
     assert final.counters["skipped_existing"] == 0
+
+
+async def test_games_without_opening_tags_are_named_by_the_book(
+    services: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "untagged.pgn"
+    path.write_text(
+        '[Event "club"]\n[White "a"]\n[Black "b"]\n[Result "*"]\n\n1. e4 c6 2. d4 d5 3. Nc3 dxe4 *\n\n'
+        '[Event "club"]\n[White "a"]\n[Black "b"]\n[Result "*"]\n[Opening "Our own name"]\n\n'
+        "1. e4 c6 *\n"
+    )
+    job = await run_import(services, path)
+    assert job.status is JobStatus.COMPLETED, job.error
+    rows = await services.store.read(
+        lambda c: c.execute(sa.select(games.c.opening_eco, games.c.opening_name)).all()
+    )
+    assert sorted((tuple(r) for r in rows), key=str) == sorted(
+        [
+            ("B15", "Caro-Kann Defense"),  # from the book, by position
+            (None, "Our own name"),  # the file's own name is kept
+        ],
+        key=str,
+    )

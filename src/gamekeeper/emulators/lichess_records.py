@@ -17,6 +17,7 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
+from gamekeeper.analysis.openings import name_opening
 from gamekeeper.emulators.accounts import AccountCorpus
 from gamekeeper.emulators.corpus import LICHESS_RULES, GameFactory, GameSpec, Side
 
@@ -114,15 +115,12 @@ def render(spec: GameSpec, seed: int) -> dict[str, Any]:
     }
     if spec.winner is not None:
         record["winner"] = spec.winner
-    opening = template.opening
-    if opening is not None and spec.plies > 0:
-        record["opening"] = {
-            "eco": opening.eco,
-            "name": opening.name,
-            "ply": min(spec.plies, len(opening.moves)),
-        }
+    text = template.moves_text(spec.plies) if spec.plies else ""
+    # Lichess names a game by the last position of its opening that its data set names.
+    opening = name_opening(text.split(), initial_fen=template.initial_fen, variant=spec.variant)
+    if opening is not None:
+        record["opening"] = {"eco": opening.eco, "name": opening.name, "ply": opening.ply}
     if spec.plies:
-        text = template.moves_text(spec.plies)
         if spec.variant == "crazyhouse":
             # python-chess writes pawn drops `@e4`; Lichess writes `P@e4`.
             text = " ".join(f"P{san}" if san.startswith("@") else san for san in text.split())

@@ -15,6 +15,7 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.sync.batches import commit_games
 from gamekeeper.sync.deps import SyncDeps
+from gamekeeper.sync.openings import named_by_the_book
 from gamekeeper.sync.phases import finish_phases
 from gamekeeper.sync.progress import SyncRun
 from gamekeeper.sync.reconcile import Missing, reconciliation
@@ -105,13 +106,14 @@ class _Months:
             yield archive, number
 
     def games_of(self, archive: MonthStatus) -> list[Game]:
+        """The month's games, named by the opening book (see `sync.openings`)."""
         games: list[Game] = []
         for item in archive.games:
             if isinstance(item, RecordError):
                 self.ctx.item_error(item.item, item.message)
                 self.ctx.count(found=1)
             else:
-                games.append(item)
+                games.append(named_by_the_book(item))
         return games
 
     def record(self, archive: MonthStatus, *, start: int | None, cut: bool, newest: str) -> None:

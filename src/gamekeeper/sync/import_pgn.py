@@ -40,6 +40,7 @@ from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.storage.base import AccountStore, GameTx
 from gamekeeper.sync.batches import upsert_counters
+from gamekeeper.sync.openings import name_untagged
 
 __all__ = [
     "BATCH_BYTES",
@@ -177,7 +178,12 @@ class _BatchReader:
                 break
         self._offset = end
         return _Batch(
-            games=games, errors=errors, end_offset=end, position=self._position(), last=last
+            # A file without opening tags: named by the book, as Lichess names games.
+            games=name_untagged(games),
+            errors=errors,
+            end_offset=end,
+            position=self._position(),
+            last=last,
         )
 
 
