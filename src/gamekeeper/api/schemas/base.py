@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-USERNAME_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
+from gamekeeper.domain.accounts import USERNAME_PATTERN
+
+__all__ = ["USERNAME_PATTERN", "ErrorBody", "ErrorDetail", "Strict"]
 
 
 class Strict(BaseModel):
