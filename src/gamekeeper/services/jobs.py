@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.limits import INT32_MAX, check_int
 from gamekeeper.domain.users import User
 from gamekeeper.errors import InvalidInput, PermissionDenied
 from gamekeeper.jobs.manager import JobManager
@@ -77,9 +78,9 @@ class JobService:
                 raise InvalidInput("give both platform and username (or account_id)")
             params["account_id"] = (await self.accounts.add(user.name, platform, username)).id
         if "account_id" in params:
-            account_id = params["account_id"]
-            if not isinstance(account_id, int) or isinstance(account_id, bool):
-                raise InvalidInput("account_id must be an integer")
+            # Checked before the lookup: a number beyond the column is a 422, not a
+            # driver's overflow.
+            account_id = check_int("account_id", params["account_id"], low=1, high=INT32_MAX)
             owner = None if user.is_admin else user.name
             await self.accounts.get(account_id, owner=owner)
         return await self.jobs.create(job_type, owner=user.name, parameters=params)

@@ -17,9 +17,10 @@ from fastapi.staticfiles import StaticFiles
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import ACTIVE_STATUSES, TERMINAL_STATUSES
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound, GameNotFound, InvalidInput
-from gamekeeper.storage.base import JobQuery
+from gamekeeper.storage.base import JobQuery, StoredGame
 from gamekeeper.web import charts
 from gamekeeper.web.auth import (
     LoginRequired,
@@ -39,6 +40,7 @@ from gamekeeper.web.games import (
     SPEEDS,
     game_rows,
     game_view,
+    parse_account_id,
     parse_filters,
 )
 from gamekeeper.web.jobs import job_card
@@ -56,7 +58,8 @@ HISTORY_SIZE = 20
 #: A login form is a token and a path; anything bigger is not one.
 MAX_LOGIN_BODY = 4096
 
-GameId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: Any positive number: one beyond the id column is simply a game that is not there.
+GameId = Annotated[int, Path(ge=1)]
 
 
 class DashboardStatic(StaticFiles):
@@ -218,6 +221,12 @@ async def games_page(request: Request, user: PageUser) -> HTMLResponse:
     )
 
 
+async def _game(services: Services, user: User, game_id: int) -> StoredGame:
+    if game_id > INT32_MAX:  # beyond the id column: not there (and no driver error)
+        raise GameNotFound(f"no game {game_id}")
+    return await services.games.get(user, game_id)
+
+
 @router.get("/games/{game_id}")
 async def game_page(
     request: Request,
@@ -230,7 +239,7 @@ async def game_page(
     services = services_of(request)
     context = await page_context(request, user, "games")
     try:
-        stored = await services.games.get(user, game_id)
+        stored = await _game(services, user, game_id)
     except GameNotFound:
         return page_response(
             "not_found.html", context | {"what": f"game {game_id}"}, status_code=404
@@ -251,7 +260,7 @@ async def game_board(
     """The board after `ply` plies, as SVG, with `orient`'s side at the bottom."""
     services = services_of(request)
     try:
-        stored = await services.games.get(user, game_id)
+        stored = await _game(services, user, game_id)
     except GameNotFound:
         return Response("no such game", status_code=404, media_type="text/plain")
     view = game_view(stored, [], ply=ply, flip=False)
@@ -274,7 +283,7 @@ async def charts_page(
 ) -> HTMLResponse:
     services = services_of(request)
     accounts = await services.accounts.list(owner_filter(user))
-    account_id = int(account) if account and account.isdigit() else None
+    account_id = parse_account_id(account)
     context = await page_context(request, user, "charts")
     problem = None
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
-from gamekeeper.errors import GamekeeperError, StorageError
+from gamekeeper.errors import GamekeeperError, InvalidInput, StorageError
 from gamekeeper.storage.base import UpsertResult
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import jobs as sql_jobs
@@ -31,6 +33,8 @@ from gamekeeper.storage.sql.engine import (
 
 R = TypeVar("R")
 P = ParamSpec("P")
+
+log = logging.getLogger(__name__)
 
 
 class SqlTx:
@@ -74,8 +78,22 @@ def libpq_url(url: str) -> str:
     return normalise_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _logged(exc: BaseException) -> str:
+    """Log the driver's own words under a fresh reference, and return the reference.
+
+    The words stay in the log: they can quote the statement, its values and the
+    database's internals, which API users have no business reading.
+    """
+    reference = secrets.token_hex(4)
+    detail = exc.args[0] if exc.args else exc
+    log.error("database error (reference %s): %s: %s", reference, type(exc).__name__, detail)
+    return reference
+
+
 def translated(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn SQLAlchemy's errors into `StorageError` at this boundary."""
+    """Turn SQLAlchemy's (and the drivers') errors into ours at this boundary: a value
+    the database can't take is `InvalidInput`, anything else `StorageError`; the
+    message says "database error" with a reference into the log."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -83,9 +101,17 @@ def translated(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except GamekeeperError:
             raise
+        except (sa.exc.DataError, OverflowError) as exc:
+            # Out of range, or text the column can't hold: the edges bound values so
+            # this should not happen, but if it does it is about the input.
+            reference = _logged(exc)
+            raise InvalidInput(
+                f"a value does not fit the database (reference {reference})"
+            ) from exc
         except sa.exc.SQLAlchemyError as exc:
+            reference = _logged(exc)
             raise StorageError(
-                f"database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}"
+                f"database error (reference {reference}; the server log has the details)"
             ) from exc
 
     return wrapper
