@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.routes.jobs import CREATE_RESPONSES
@@ -14,10 +15,13 @@ from gamekeeper.api.schemas.jobs import JobOut
 from gamekeeper.api.views import job_out
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.limits import INT32_MAX
 
-router = APIRouter(prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
-AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AccountId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 async def account_out(services: Services, account: Account) -> AccountOut:

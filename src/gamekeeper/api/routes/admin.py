@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import AdminUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.routes.jobs import CREATE_RESPONSES, JobId, parse_statuses
@@ -15,7 +16,9 @@ from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.users import Role
 from gamekeeper.storage.base import JobQuery
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
 
 @router.get("/jobs", response_model=JobPageOut)

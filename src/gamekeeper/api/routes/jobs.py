@@ -8,16 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.jobs import Job, JobStatus
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import JobQuery
 
-router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
 CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Another job is active for this account"},
@@ -54,7 +58,7 @@ async def list_jobs(
     services: ServicesDep,
     status: Annotated[list[str] | None, Query()] = None,
     job_type: Annotated[str | None, Query(max_length=40)] = None,
-    account_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobPageOut:
