@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gamekeeper.api.csrf import SameOriginForCookies
+from gamekeeper.api.deps import TOKEN_COOKIE
 from gamekeeper.api.errors import install_error_handlers
 from gamekeeper.api.guards import BodyLimit, ForwardedProto, RejectNul, parse_networks
 from gamekeeper.api.metrics import RequestTimer, TimedRequests
@@ -26,8 +28,9 @@ def install_api(app: FastAPI) -> None:
 def install_guards(app: FastAPI, settings: Settings) -> None:
     """The pure ASGI guards in front of every route (API and dashboard), outermost
     first: the request timer (so refusals are counted too), the trusted proxy's scheme,
-    NUL in the path or query, and the body limit."""
+    NUL in the path or query, the body limit, and the cookie's same-origin rule."""
     # Starlette wraps in reverse order of adding: the last added runs first.
+    app.add_middleware(SameOriginForCookies, cookie=TOKEN_COOKIE)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

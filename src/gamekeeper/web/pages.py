@@ -98,31 +98,49 @@ async def _sign_in(request: Request, token: str, next_path: str | None) -> Respo
     return response
 
 
+#: Said when a login link was opened from another site's page (login CSRF).
+LINKED_FROM_ELSEWHERE = (
+    "That login link was opened from another site, so it did not sign you in: "
+    "paste your token here if you meant to."
+)
+
+
 @router.get("/login", response_model=None)
 async def login_page(
     request: Request,
     token: Annotated[str | None, Query(max_length=200)] = None,
     next: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    """The login form; `?token=` (the link `gamekeeper serve` prints) signs in at once."""
-    if token:
-        return await _sign_in(request, token, next)
+    """The login form; `?token=` (the link `gamekeeper serve` prints) signs in at once,
+    unless another site's page sent the browser here (it could sign you in as someone
+    else: login CSRF)."""
     context = {"request": request, "user": None, "page": "login", "next": safe_next(next)}
+    if token:
+        fetch_site = request.headers.get("sec-fetch-site", "").lower()
+        if fetch_site not in ("cross-site", "same-site"):
+            return await _sign_in(request, token, next)
+        return page_response("login.html", context | {"error": LINKED_FROM_ELSEWHERE})
     return page_response("login.html", context | {"error": None})
 
 
 @router.post("/login", response_model=None)
 async def login_submit(request: Request) -> Response:
+    # The body limit (4 KiB here) and the same-origin rule are checked before this runs
+    # (`api.guards`, `api.csrf`); this is the last word on size all the same.
     body = await request.body()
     if len(body) > MAX_LOGIN_BODY:
         return HTMLResponse("request too large", status_code=413)
     form = parse_qs(body.decode("utf-8", "replace"))
-    token = form.get("token", [""])[0]
-    return await _sign_in(request, token, form.get("next", [None])[0])
+    token, next_path = form.get("token", [""])[0], form.get("next", [None])[0]
+    if "\x00" in token or (next_path is not None and "\x00" in next_path):
+        raise InvalidInput("NUL characters are not allowed in the login form")
+    return await _sign_in(request, token, next_path)
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 async def logout() -> RedirectResponse:
+    """POST only (the pages' logout control is a form): a link or an image can't log
+    anyone out."""
     response = RedirectResponse("/login", status_code=303)
     sign_out(response)
     return response
