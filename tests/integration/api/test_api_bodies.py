@@ -17,8 +17,7 @@ from tests.integration.api.conftest import Api, ApiFactory
 
 def _connect(api: Api) -> socket.socket:
     host, port = api.url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=30)
-    return sock
+    return socket.create_connection((host, int(port)), timeout=30)
 
 
 def _head(path: str, headers: dict[str, str]) -> bytes:

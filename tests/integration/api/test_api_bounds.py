@@ -122,6 +122,8 @@ def test_unicode_usernames_are_refused_by_every_route(api: Api) -> None:
     with httpx.Client(base_url=api.url, timeout=30, headers=api.auth("alice")) as client:
         for name in ("éva", "名前", "Ωmega"):
             by_jobs = client.post("/api/jobs", json=sync_body(username=name))
-            by_accounts = client.post("/api/accounts", json={"platform": "lichess", "username": name})
+            by_accounts = client.post(
+                "/api/accounts", json={"platform": "lichess", "username": name}
+            )
             assert (by_jobs.status_code, by_accounts.status_code) == (422, 422), name
         assert client.get("/api/accounts").json() == []

@@ -16,7 +16,9 @@ def raw_request(url: str, method: str, path: str) -> None:
     """One request with any method at all (httpx refuses some), answer read and dropped."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        )
         while sock.recv(65536):
             pass
 
