@@ -182,7 +182,12 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         users=UserService(store),
         accounts=accounts,
         games=GameService(store),
-        job_service=JobService(jobs, accounts),
+        job_service=JobService(
+            jobs,
+            accounts,
+            import_dir=settings.import_dir,
+            database_file=Path(database) if (database := store.database_file()) else None,
+        ),
         stats=StatsService(store),
         system=SystemService(store),
         upstreams=upstreams,
