@@ -162,17 +162,22 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
             stalled_after_s=max(30.0, settings.stale_after_s),
         )
         executor.register_kinds(registry.names())
-        tick_s = settings.auto_sync_tick_s
+        tick_s, per_tick = settings.auto_sync_tick_s, settings.auto_sync_max_per_tick
 
         async def auto_sync() -> dict[str, list[str]]:
-            return summary(await run_due_syncs(store, jobs, tick_s=tick_s))
+            return summary(await run_due_syncs(store, jobs, tick_s=tick_s, max_per_tick=per_tick))
 
         executor.add_periodic(AUTO_SYNC_TASK, tick_s, auto_sync)
     else:
         executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
-        schedule = AutoSyncLoop(store, jobs, tick_s=settings.auto_sync_tick_s)
+        schedule = AutoSyncLoop(
+            store,
+            jobs,
+            tick_s=settings.auto_sync_tick_s,
+            max_per_tick=settings.auto_sync_max_per_tick,
+        )
     jobs.attach(executor)
-    accounts = AccountService(store, jobs)
+    accounts = AccountService(store, jobs, max_per_owner=settings.max_accounts_per_user)
     return Services(
         settings=settings,
         store=store,

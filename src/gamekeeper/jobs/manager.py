@@ -190,8 +190,10 @@ class JobManager:
                         f"job {active.id} is active and this instance runs one job at a time",
                         active_job_id=active.id,
                     )
-            if not scheduled:
-                self._check_rate(tx, owner)
+            # Scheduled runs count too: a user's many auto-synced accounts must not
+            # start more at once than the user could by hand (`sync/schedule.py` plans
+            # its ticks within this, so this refuses only when a race beat the plan).
+            self._check_rate(tx, owner)
             job = Job(
                 id=new_job_id(),
                 job_type=kind.name,
@@ -211,6 +213,12 @@ class JobManager:
         if created:
             await executor.submit(job)
         return job, created
+
+    async def creation_budget(self, owner: str) -> int:
+        """How many jobs `owner` may create now under the per-user rate limit."""
+        since = self.clock.now() - timedelta(seconds=self.config.create_window_s)
+        recent = await self.store.transaction(lambda tx: tx.jobs_created_since(owner, since))
+        return max(0, self.config.create_limit - len(recent))
 
     def _check_rate(self, tx: JobTx, owner: str) -> None:
         now = self.clock.now()

@@ -27,9 +27,13 @@ class AccountSummary:
 class AccountService:
     """Adds, finds and removes accounts, one owner's at a time (admins see all)."""
 
-    def __init__(self, store: AccountStore, jobs: JobManager) -> None:
+    def __init__(
+        self, store: AccountStore, jobs: JobManager, *, max_per_owner: int | None = None
+    ) -> None:
         self.store = store
         self.jobs = jobs
+        #: Accounts one user may have (`GAMEKEEPER_MAX_ACCOUNTS_PER_USER`; admins aren't held).
+        self.max_per_owner = max_per_owner
 
     async def summaries(
         self, owner: str | None = None, account_ids: Sequence[int] | None = None
@@ -50,20 +54,26 @@ class AccountService:
         found = await self.store.get_accounts(account_ids) if account_ids else []
         return {account.id: account for account in found}
 
-    async def add(self, owner: str, platform: Platform | str, username: str) -> Account:
-        """Add an account (or return it if the owner already has it)."""
+    async def add(
+        self, owner: str, platform: Platform | str, username: str, *, exempt: bool = False
+    ) -> Account:
+        """Add an account (or return it if the owner already has it). Beyond
+        `max_per_owner` accounts, `LimitExceeded`, unless `exempt` (an admin)."""
         try:
             platform = Platform(platform)
         except ValueError:
             raise InvalidInput(f"unknown platform {platform!r}; use lichess or chesscom") from None
         if platform is Platform.PGN:
             raise InvalidInput("pgn has no accounts; use lichess or chesscom")
-        return await self.store.add_account(owner, platform, validate_username(username))
+        limit = None if exempt else self.max_per_owner
+        return await self.store.add_account(
+            owner, platform, validate_username(username), max_accounts=limit
+        )
 
-    async def add_ref(self, owner: str, ref: str) -> Account:
+    async def add_ref(self, owner: str, ref: str, *, exempt: bool = False) -> Account:
         """Add `lichess:USER` or `chesscom:USER`."""
         platform, username = parse_account_ref(ref)
-        return await self.add(owner, platform, username)
+        return await self.add(owner, platform, username, exempt=exempt)
 
     async def get(self, account_id: int, *, owner: str | None = None) -> Account:
         """An account; another owner's is not found (unless `owner` is None: admin)."""

@@ -191,7 +191,12 @@ class SystemStore(Protocol):
 class AccountStore(Protocol):
     """Accounts, their cursors and their owners."""
 
-    async def add_account(self, owner: str, platform: Platform, username: str) -> Account: ...
+    async def add_account(
+        self, owner: str, platform: Platform, username: str, *, max_accounts: int | None = None
+    ) -> Account:
+        """Add the account, or return the owner's existing one; `LimitExceeded` if the
+        owner already has `max_accounts` (checked with the insert, so races can't pass)."""
+        ...
 
     async def get_account(self, account_id: int) -> Account | None: ...
 
@@ -242,6 +247,13 @@ class AutoSyncStore(Protocol):
         self, account_id: int, *, outcome: str, job_id: str | None, note: str
     ) -> None:
         """What the claimed scheduled sync did (created, merged or skipped, and why)."""
+        ...
+
+    async def release_auto_sync(
+        self, account_id: int, *, claimed_at: datetime, previous: datetime | None
+    ) -> None:
+        """Undo this scheduler's claim made at `claimed_at` (the run could not start):
+        the account is due again, as it was."""
         ...
 
 

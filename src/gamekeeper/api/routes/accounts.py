@@ -31,7 +31,9 @@ async def account_out(services: Services, account: Account) -> AccountOut:
 @router.post("", status_code=201, response_model=AccountOut)
 async def add_account(body: AccountCreate, user: CurrentUser, services: ServicesDep) -> AccountOut:
     """Add an account (returns the existing one if you have it already)."""
-    account = await services.accounts.add(user.name, body.platform, body.username)
+    account = await services.accounts.add(
+        user.name, body.platform, body.username, exempt=user.is_admin
+    )
     return await account_out(services, account)
 
 

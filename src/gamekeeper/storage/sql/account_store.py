@@ -8,6 +8,7 @@ from typing import Any
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import Role, User
+from gamekeeper.errors import LimitExceeded
 from gamekeeper.storage.sql import accounts as sql_accounts
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql.runner import SqlRunner, SqlTx
@@ -18,10 +19,24 @@ class AccountQueries(SqlRunner):
 
     # -- accounts, cursors ----------------------------------------------------
 
-    async def add_account(self, owner: str, platform: Platform, username: str) -> Account:
+    async def add_account(
+        self, owner: str, platform: Platform, username: str, *, max_accounts: int | None = None
+    ) -> Account:
         def work(tx: SqlTx) -> Account:
+            # One owner's additions in turn: the cap's count and the insert can't race,
+            # nor two adds of the same account (the unique index would refuse one).
+            sql_accounts.lock_owner(tx.conn, owner)
             existing = sql_accounts.find_account(tx.conn, owner, platform, username)
-            return existing or sql_accounts.add_account(tx.conn, owner, platform, username)
+            if existing is not None:
+                return existing
+            if max_accounts is not None:
+                have = sql_accounts.count_accounts(tx.conn, owner)
+                if have >= max_accounts:
+                    raise LimitExceeded(
+                        f"{owner} has {have} accounts, the most one user may have "
+                        f"(GAMEKEEPER_MAX_ACCOUNTS_PER_USER={max_accounts}); remove one first"
+                    )
+            return sql_accounts.add_account(tx.conn, owner, platform, username)
 
         return await self.write(work)
 

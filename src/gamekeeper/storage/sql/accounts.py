@@ -47,6 +47,25 @@ def add_account(conn: sa.Connection, owner: str, platform: Platform, username: s
     return account
 
 
+#: The first key of the advisory locks that serialise one owner's account additions.
+_OWNER_LOCK = 7468032
+
+
+def lock_owner(conn: sa.Connection, owner: str) -> None:
+    """Serialise account changes of `owner` until the transaction ends (SQLite's
+    BEGIN IMMEDIATE already holds the write lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key, hashtext(:owner))"),
+            {"key": _OWNER_LOCK, "owner": owner},
+        )
+
+
+def count_accounts(conn: sa.Connection, owner: str) -> int:
+    stmt = sa.select(sa.func.count()).select_from(accounts).where(accounts.c.owner == owner)
+    return int(conn.execute(stmt).scalar_one())
+
+
 def get_account(conn: sa.Connection, account_id: int) -> Account | None:
     row = conn.execute(accounts.select().where(accounts.c.id == account_id)).mappings().first()
     return _row_to_account(row) if row else None
