@@ -49,6 +49,7 @@ def manager_config(settings: Settings) -> ManagerConfig:
         stale_after_s=settings.stale_after_s,
         sweep_interval_s=settings.sweep_interval_s,
         max_attempts=settings.max_attempts,
+        max_stalled_runs=settings.max_stalled_runs,
         single_active_job=settings.single_active_job,
         create_limit=settings.job_create_limit,
         create_window_s=settings.job_create_window_s,

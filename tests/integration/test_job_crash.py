@@ -66,3 +66,38 @@ async def test_killed_job_resumes_from_its_checkpoint_exactly_once(store: SqlSto
     assert final is not None
     assert final.status is JobStatus.COMPLETED
     assert final.counters["inserted"] == 95
+
+
+async def test_kills_before_the_first_checkpoint_do_not_use_up_the_attempts(
+    store: SqlStore,
+) -> None:
+    """Three SIGKILLs inside the first batch's transaction, then a run that finishes: the
+    runs that never reached a checkpoint are counted apart (max_attempts is 3)."""
+    create_item_table(store.engine)
+    with _worker(store.url, "start", "25", "0", "3") as first:
+        try:
+            job_id = _read_until(first, "job ").split()[1]
+            _read_until(first, "inside-transaction")
+        finally:
+            first.send_signal(signal.SIGKILL)
+    for _ in range(2):
+        with _worker(store.url, "resume", job_id) as again:
+            try:
+                _read_until(again, "inside-transaction")
+            finally:
+                again.send_signal(signal.SIGKILL)
+    stalled = await store.get_job(job_id)
+    assert stalled is not None and stalled.status is JobStatus.RUNNING
+    assert stalled.attempt == 3 and stalled.checkpoint is None
+
+    with _worker(store.url, "resume", job_id) as last:
+        try:
+            out, _ = last.communicate(timeout=120)
+        finally:
+            last.kill()
+    assert "final completed attempt 4" in out
+    final = await store.get_job(job_id)
+    assert final is not None and final.status is JobStatus.COMPLETED
+    assert final.stalled_runs == 3
+    rows = await store.read(lambda c: list(c.execute(sa.select(test_items.c.item))))
+    assert sorted(item for (item,) in rows) == list(range(25))
