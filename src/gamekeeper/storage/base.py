@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job, JobStatus
-from gamekeeper.domain.users import Role, User
+from gamekeeper.domain.users import ApiToken, Role, User
 
 R = TypeVar("R")
 
@@ -268,9 +268,28 @@ class UserStore(Protocol):
 
     async def list_users(self) -> list[User]: ...
 
-    async def add_token(self, user_id: int, token_hash: str, label: str = "") -> None: ...
+    async def add_token(
+        self,
+        user_id: int,
+        token_hash: str,
+        label: str = "",
+        *,
+        expires_at: datetime | None = None,
+    ) -> ApiToken: ...
 
-    async def user_for_token(self, token_hash: str) -> User | None: ...
+    async def token_owner(self, token_hash: str) -> tuple[User, ApiToken] | None:
+        """The user a token (by its hash) belongs to, and the token's row."""
+        ...
+
+    async def touch_token(self, token_id: int, *, now: datetime) -> None:
+        """Record that the token was used (`last_used_at`)."""
+        ...
+
+    async def list_tokens(self, user_id: int) -> list[ApiToken]: ...
+
+    async def revoke_token(self, user_id: int, token_id: int) -> bool:
+        """Delete one of the user's tokens; False if they have no such token."""
+        ...
 
 
 class GameStore(Protocol):

@@ -13,6 +13,7 @@ from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
+from gamekeeper.api.streams import while_signed_in
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.limits import INT32_MAX
@@ -107,6 +108,7 @@ def _last_version(value: str | None) -> int:
 
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse)
 async def job_events(
+    request: Request,
     job: VisibleJob,
     services: ServicesDep,
     last_event_id: Annotated[str | None, Header(max_length=40)] = None,
@@ -114,23 +116,28 @@ async def job_events(
     """The job now (`job` events, id = its version), every change, then an `end` event.
 
     Reconnect with `Last-Event-ID` to skip what you saw: every event is a full snapshot,
-    so the first one after a reconnect carries everything you missed.
+    so the first one after a reconnect carries everything you missed. The stream ends
+    early, without `end`, once its token is revoked or expires.
     """
     seen = _last_version(last_event_id)
-    async for snapshot in services.jobs.watch(job.id):
+    snapshots = while_signed_in(request, services, services.jobs.watch(job.id))
+    async for snapshot in snapshots:
         if snapshot.version > seen:
             seen = snapshot.version
             payload = await job_out(services, snapshot)
             yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=str(seen))
-    yield ServerSentEvent(data={"status": "end"}, event="end")
+    if await services.users.authenticate(request.state.token) is not None:
+        yield ServerSentEvent(data={"status": "end"}, event="end")
 
 
 @router.get("/events", response_class=EventSourceResponse)
 async def all_events(
     request: Request, user: CurrentUser, services: ServicesDep
 ) -> AsyncIterator[ServerSentEvent]:
-    """Every change to your jobs (all jobs for an admin): active ones first, then changes."""
-    async for job in services.jobs.watch_all(owner=owner_filter(user)):
+    """Every change to your jobs (all jobs for an admin): active ones first, then changes,
+    until the token is revoked or expires."""
+    changes = services.jobs.watch_all(owner=owner_filter(user))
+    async for job in while_signed_in(request, services, changes):
         payload = await job_out(services, job)
         yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=job.id)
 

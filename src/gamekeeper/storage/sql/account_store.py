@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
-from gamekeeper.domain.users import Role, User
+from gamekeeper.domain.users import ApiToken, Role, User
 from gamekeeper.errors import LimitExceeded
 from gamekeeper.storage.sql import accounts as sql_accounts
 from gamekeeper.storage.sql import games as sql_games
@@ -77,8 +78,26 @@ class AccountQueries(SqlRunner):
     async def list_users(self) -> list[User]:
         return await self.read(sql_accounts.list_users)
 
-    async def add_token(self, user_id: int, token_hash: str, label: str = "") -> None:
-        await self.write(lambda tx: sql_accounts.add_token(tx.conn, user_id, token_hash, label))
+    async def add_token(
+        self,
+        user_id: int,
+        token_hash: str,
+        label: str = "",
+        *,
+        expires_at: datetime | None = None,
+    ) -> ApiToken:
+        return await self.write(
+            lambda tx: sql_accounts.add_token(tx.conn, user_id, token_hash, label, expires_at)
+        )
 
-    async def user_for_token(self, token_hash: str) -> User | None:
-        return await self.read(lambda c: sql_accounts.user_for_token(c, token_hash))
+    async def token_owner(self, token_hash: str) -> tuple[User, ApiToken] | None:
+        return await self.read(lambda c: sql_accounts.token_owner(c, token_hash))
+
+    async def touch_token(self, token_id: int, *, now: datetime) -> None:
+        await self.write(lambda tx: sql_accounts.touch_token(tx.conn, token_id, now))
+
+    async def list_tokens(self, user_id: int) -> list[ApiToken]:
+        return await self.read(lambda c: sql_accounts.list_tokens(c, user_id))
+
+    async def revoke_token(self, user_id: int, token_id: int) -> bool:
+        return await self.write(lambda tx: sql_accounts.revoke_token(tx.conn, user_id, token_id))
