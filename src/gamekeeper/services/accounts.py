@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from gamekeeper.domain.accounts import Account, parse_account_ref, validate_username
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.users import User
 from gamekeeper.errors import AccountNotFound, InvalidInput
 from gamekeeper.jobs.manager import JobManager
 from gamekeeper.storage.base import AccountStore
@@ -36,18 +37,28 @@ class AccountService:
         self.max_per_owner = max_per_owner
 
     async def summaries(
-        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+        self,
+        owner: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        *,
+        viewer: User | None = None,
     ) -> list[AccountSummary]:
-        """Accounts with their game counts and last jobs: two reads, however many."""
-        rows = await self.store.account_summaries(owner, account_ids)
+        """Accounts with their game counts and last jobs: two reads, however many.
+
+        `last_job` is one the `viewer` may open: a user sees only their own jobs (an
+        admin's job on their account is not theirs to open, so not shown either); an
+        admin, or no viewer (the CLI), sees any.
+        """
+        job_owner = None if viewer is None or viewer.is_admin else viewer.name
+        rows = await self.store.account_summaries(owner, account_ids, job_owner=job_owner)
         last = await self.jobs.get_many([job_id for _, _, job_id in rows if job_id])
         return [
             AccountSummary(account=a, games=n, last_job=last.get(job_id) if job_id else None)
             for a, n, job_id in rows
         ]
 
-    async def summary(self, account: Account) -> AccountSummary:
-        return (await self.summaries(account_ids=[account.id]))[0]
+    async def summary(self, account: Account, *, viewer: User | None = None) -> AccountSummary:
+        return (await self.summaries(account_ids=[account.id], viewer=viewer))[0]
 
     async def by_ids(self, account_ids: Sequence[int]) -> dict[int, Account]:
         """Accounts by id (for naming jobs' accounts), in one read."""

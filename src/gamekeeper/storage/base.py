@@ -211,9 +211,14 @@ class AccountStore(Protocol):
     async def get_accounts(self, account_ids: Sequence[int]) -> list[Account]: ...
 
     async def account_summaries(
-        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+        self,
+        owner: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        *,
+        job_owner: str | None = None,
     ) -> list[tuple[Account, int, str | None]]:
-        """Accounts (an owner's, or these ids) with their stored games and last job id."""
+        """Accounts (an owner's, or these ids) with their stored games and last job id
+        (of `job_owner`'s jobs only, when given)."""
         ...
 
     async def remove_account(self, account_id: int) -> bool: ...

@@ -186,7 +186,7 @@ async def task_lists(request: Request, user: PageUser) -> HTMLResponse:
 @router.get("/accounts")
 async def accounts_page(request: Request, user: PageUser) -> HTMLResponse:
     services = services_of(request)
-    rows = await services.accounts.summaries(owner_filter(user))
+    rows = await services.accounts.summaries(owner_filter(user), viewer=user)
     context = await page_context(request, user, "accounts")
     return page_response("accounts.html", context | {"rows": rows})
 

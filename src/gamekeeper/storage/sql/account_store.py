@@ -48,9 +48,15 @@ class AccountQueries(SqlRunner):
         return await self.read(lambda c: sql_accounts.find_account(c, owner, platform, username))
 
     async def account_summaries(
-        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+        self,
+        owner: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        *,
+        job_owner: str | None = None,
     ) -> list[tuple[Account, int, str | None]]:
-        return await self.read(lambda c: sql_accounts.account_summaries(c, owner, account_ids))
+        return await self.read(
+            lambda c: sql_accounts.account_summaries(c, owner, account_ids, job_owner)
+        )
 
     async def get_accounts(self, account_ids: Sequence[int]) -> list[Account]:
         return await self.read(lambda c: sql_accounts.get_accounts(c, account_ids))

@@ -99,10 +99,14 @@ def list_accounts(conn: sa.Connection, owner: str | None) -> list[Account]:
 
 
 def account_summaries(
-    conn: sa.Connection, owner: str | None, account_ids: Sequence[int] | None = None
+    conn: sa.Connection,
+    owner: str | None,
+    account_ids: Sequence[int] | None = None,
+    job_owner: str | None = None,
 ) -> list[tuple[Account, int, str | None]]:
-    """Accounts (an owner's, or these ids) with their stored games and last job's id, in
-    one query: each count runs on the index of its side (`ix_games_white`/`_black`)."""
+    """Accounts (an owner's, or these ids) with their stored games and last job's id
+    (only `job_owner`'s jobs, if given), in one query: each count runs on the index of
+    its side (`ix_games_white`/`_black`)."""
 
     def side_count(side: str) -> sa.ScalarSelect[int]:
         column = games.c[f"{side}_id"]
@@ -121,9 +125,12 @@ def account_summaries(
         )
         .scalar_subquery()
     )
+    mine = jobs.c.account_id == accounts.c.id
+    if job_owner is not None:
+        mine = sa.and_(mine, jobs.c.owner == job_owner)
     last_job = (
         sa.select(jobs.c.id)
-        .where(jobs.c.account_id == accounts.c.id)
+        .where(mine)
         .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
         .limit(1)
         .scalar_subquery()
