@@ -139,6 +139,20 @@ def is_postgresql(database_url: str) -> bool:
     return normalise_url(database_url).get_backend_name() == "postgresql"
 
 
+def job_service_for(
+    settings: Settings, store: SqlStore, jobs: JobManager, accounts: AccountService
+) -> JobService:
+    """Starting jobs over the API: imports read from the import folder, never the
+    database's own files."""
+    database = store.database_file()
+    return JobService(
+        jobs,
+        accounts,
+        import_dir=settings.import_dir,
+        database_file=Path(database) if database else None,
+    )
+
+
 def build_services(settings: Settings, *, registry: JobRegistry | None = None) -> Services:
     """Services for `settings` (no I/O until `start`)."""
     distributed = settings.executor == "procrastinate"
@@ -188,12 +202,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         users=UserService(store),
         accounts=accounts,
         games=GameService(store),
-        job_service=JobService(
-            jobs,
-            accounts,
-            import_dir=settings.import_dir,
-            database_file=Path(database) if (database := store.database_file()) else None,
-        ),
+        job_service=job_service_for(settings, store, jobs, accounts),
         stats=StatsService(store),
         system=SystemService(store),
         upstreams=upstreams,

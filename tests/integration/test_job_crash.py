@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,7 +12,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gamekeeper.domain.jobs import JobStatus
+from gamekeeper.jobs.executors.local import LocalExecutor
+from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.storage.sql.store import SqlStore
+from tests.support.clock import FakeClock
+from tests.support.crash_worker import registry
 from tests.support.jobkinds import create_item_table, test_items
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +106,32 @@ async def test_kills_before_the_first_checkpoint_do_not_use_up_the_attempts(
     assert final.stalled_runs == 3
     rows = await store.read(lambda c: list(c.execute(sa.select(test_items.c.item))))
     assert sorted(item for (item,) in rows) == list(range(25))
+
+
+async def test_runs_lost_before_a_checkpoint_are_bounded_apart(store: SqlStore) -> None:
+    """Workers that die before the first checkpoint: the job is not failed after
+    `max_attempts` such runs but after `max_stalled_runs` (a poison job still ends)."""
+    clock = FakeClock()
+    config = ManagerConfig(stale_after_s=60.0, max_attempts=2, max_stalled_runs=4)
+    manager = JobManager(store, registry(), config=config, clock=clock)
+    executor = LocalExecutor(manager.runner)
+    executor._slots = asyncio.Semaphore(0)  # jobs stay queued: the test claims them
+    manager.attach(executor)
+    job = await manager.create("crash_items", owner="admin", parameters={"count": 1, "crash_at": 9})
+    try:
+        for run in range(1, 5):
+            claimed = await store.claim_job(job.id, worker=f"ghost:{run}", now=clock.now())
+            assert claimed is not None and claimed.attempt == run
+            clock.advance(61)
+            report = await manager.sweep()
+            if run < 4:
+                assert report.requeued == (job.id,), run
+                requeued = await store.get_job(job.id)
+                assert requeued is not None and requeued.stalled_runs == run
+    finally:
+        await manager.stop()
+    assert report.failed == (job.id,)
+    failed = await store.get_job(job.id)
+    assert failed is not None and failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert "gave up after 4 runs that died before their first checkpoint" in failed.error

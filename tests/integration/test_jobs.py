@@ -380,27 +380,3 @@ async def test_sweeper_requeues_stale_jobs_then_fails_them_after_max_attempts(
     assert failed.error is not None and "gave up after 2 attempts" in failed.error
     # A late write from the dead worker can't resurrect it.
     assert not await store.save_job(dataclasses.replace(again, status=JobStatus.COMPLETED))
-
-
-async def test_runs_lost_before_a_checkpoint_are_bounded_apart(
-    make_engine: EngineFactory, store: SqlStore
-) -> None:
-    """A job whose workers die before its first checkpoint: not failed after
-    `max_attempts` such runs, but after `max_stalled_runs` (a poison job still ends)."""
-    eng = make_engine(stale_after_s=60.0, max_attempts=2, max_stalled_runs=4)
-    eng.executor._slots = asyncio.Semaphore(0)
-    job = await eng.manager.create("write_items", owner="admin", parameters={"count": 1})
-    for run in range(1, 5):
-        claimed = await store.claim_job(job.id, worker=f"ghost:{run}", now=eng.clock.now())
-        assert claimed is not None and claimed.attempt == run
-        eng.clock.advance(61)
-        report = await eng.manager.sweep()
-        if run < 4:
-            assert report.requeued == (job.id,), run
-            requeued = await store.get_job(job.id)
-            assert requeued is not None and requeued.stalled_runs == run
-    assert report.failed == (job.id,)
-    failed = await store.get_job(job.id)
-    assert failed is not None and failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert "gave up after 4 runs that died before their first checkpoint" in failed.error
