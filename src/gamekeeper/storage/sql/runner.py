@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -117,6 +118,28 @@ def translated(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+#: Seconds to wait before each new try after the database dropped the connection: a
+#: restart or failover of PostgreSQL drops them all, and is over in a moment.
+RECONNECT_DELAYS_S = (0.1, 0.5, 2.0)
+
+
+def _reconnecting(once: Callable[[], R]) -> R:
+    """`once()`, tried again on a fresh connection when the database dropped the one it
+    had (a restart, a failover, `pg_terminate_backend`). The transaction it was in rolled
+    back with it, so doing it again does it once; a drop during COMMIT is the one
+    ambiguous case, and every write gamekeeper makes can be repeated (games upsert, job
+    rows are guarded by their attempt). Other errors are not retried."""
+    for delay in RECONNECT_DELAYS_S:
+        try:
+            return once()
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost (%s); trying again", type(exc.orig).__name__)
+            time.sleep(delay)  # in the store's own thread, never the event loop's
+    return once()
+
+
 class SqlRunner:
     """The plumbing of `SqlStore`: an engine, its threads, reads and transactions."""
 
@@ -151,15 +174,21 @@ class SqlRunner:
 
     @translated
     def _write(self, work: Callable[[SqlTx], R], *, job_creation: bool = False) -> R:
-        with self.engine.begin() as conn:
-            if job_creation:
-                lock_for_job_creation(conn)
-            return work(SqlTx(conn))
+        def once() -> R:
+            with self.engine.begin() as conn:
+                if job_creation:
+                    lock_for_job_creation(conn)
+                return work(SqlTx(conn))
+
+        return _reconnecting(once)
 
     @translated
     def _read(self, work: Callable[[sa.Connection], R]) -> R:
-        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-            return work(conn)
+        def once() -> R:
+            with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+                return work(conn)
+
+        return _reconnecting(once)
 
     async def write(self, work: Callable[[SqlTx], R]) -> R:
         return await self._in_thread(self._write, work)
