@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -109,6 +110,15 @@ class Settings(BaseSettings):
     #: Seconds between checks that an event stream's token is still valid (a revoked or
     #: expired token ends the stream).
     stream_auth_recheck_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("trusted_proxy")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        """Addresses or networks (`10.0.0.5`, `172.16.0.0/12`), comma-separated."""
+        for part in (value or "").split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not one
+        return value or None
 
     # -- analysis -------------------------------------------------------------
     stockfish_path: str | None = None

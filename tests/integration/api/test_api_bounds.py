@@ -127,3 +127,25 @@ def test_unicode_usernames_are_refused_by_every_route(api: Api) -> None:
             )
             assert (by_jobs.status_code, by_accounts.status_code) == (422, 422), name
         assert client.get("/api/accounts").json() == []
+
+
+def test_bodies_hard_to_parse_are_refused(api: Api) -> None:
+    with httpx.Client(base_url=api.url, timeout=30, headers=api.auth("alice")) as client:
+        deep = client.post(
+            "/api/jobs", content=b"[" * 200_000, headers={"Content-Type": "application/json"}
+        )
+        assert 400 <= deep.status_code < 500, deep.text
+        many = {"job_type": "sync_games", "parameters": {f"k{i}": i for i in range(40_000)}}
+        wide = client.post("/api/jobs", json=many)
+        assert wide.status_code == 422, wide.text[:300]
+        assert client.get("/healthz").status_code == 200
+
+
+def test_a_bad_trusted_proxy_setting_is_refused_at_start() -> None:
+    from pydantic import ValidationError
+
+    from gamekeeper.settings import Settings
+
+    with pytest.raises(ValidationError, match="trusted_proxy"):
+        Settings(trusted_proxy="10.0.0.0/8, not-an-address")
+    assert Settings(trusted_proxy="10.0.0.5, 172.16.0.0/12").trusted_proxy
