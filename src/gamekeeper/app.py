@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gamekeeper import __version__
-from gamekeeper.api.app import install_api
+from gamekeeper.api.app import install_api, install_guards
 from gamekeeper.bootstrap import Services, build_services, upgrade_database
 from gamekeeper.settings import Settings
 from gamekeeper.web.pages import mount_dashboard
@@ -47,4 +47,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     install_api(app)
     mount_dashboard(app)  # the web dashboard: pages, /static, login redirects
+    install_guards(app, settings)
     return app

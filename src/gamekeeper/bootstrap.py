@@ -49,6 +49,7 @@ def manager_config(settings: Settings) -> ManagerConfig:
         stale_after_s=settings.stale_after_s,
         sweep_interval_s=settings.sweep_interval_s,
         max_attempts=settings.max_attempts,
+        max_stalled_runs=settings.max_stalled_runs,
         single_active_job=settings.single_active_job,
         create_limit=settings.job_create_limit,
         create_window_s=settings.job_create_window_s,
@@ -138,6 +139,20 @@ def is_postgresql(database_url: str) -> bool:
     return normalise_url(database_url).get_backend_name() == "postgresql"
 
 
+def job_service_for(
+    settings: Settings, store: SqlStore, jobs: JobManager, accounts: AccountService
+) -> JobService:
+    """Starting jobs over the API: imports read from the import folder, never the
+    database's own files."""
+    database = store.database_file()
+    return JobService(
+        jobs,
+        accounts,
+        import_dir=settings.import_dir,
+        database_file=Path(database) if database else None,
+    )
+
+
 def build_services(settings: Settings, *, registry: JobRegistry | None = None) -> Services:
     """Services for `settings` (no I/O until `start`)."""
     distributed = settings.executor == "procrastinate"
@@ -162,17 +177,22 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
             stalled_after_s=max(30.0, settings.stale_after_s),
         )
         executor.register_kinds(registry.names())
-        tick_s = settings.auto_sync_tick_s
+        tick_s, per_tick = settings.auto_sync_tick_s, settings.auto_sync_max_per_tick
 
         async def auto_sync() -> dict[str, list[str]]:
-            return summary(await run_due_syncs(store, jobs, tick_s=tick_s))
+            return summary(await run_due_syncs(store, jobs, tick_s=tick_s, max_per_tick=per_tick))
 
         executor.add_periodic(AUTO_SYNC_TASK, tick_s, auto_sync)
     else:
         executor = LocalExecutor(jobs.runner, concurrency=settings.concurrency)
-        schedule = AutoSyncLoop(store, jobs, tick_s=settings.auto_sync_tick_s)
+        schedule = AutoSyncLoop(
+            store,
+            jobs,
+            tick_s=settings.auto_sync_tick_s,
+            max_per_tick=settings.auto_sync_max_per_tick,
+        )
     jobs.attach(executor)
-    accounts = AccountService(store, jobs)
+    accounts = AccountService(store, jobs, max_per_owner=settings.max_accounts_per_user)
     return Services(
         settings=settings,
         store=store,
@@ -182,7 +202,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         users=UserService(store),
         accounts=accounts,
         games=GameService(store),
-        job_service=JobService(jobs, accounts),
+        job_service=job_service_for(settings, store, jobs, accounts),
         stats=StatsService(store),
         system=SystemService(store),
         upstreams=upstreams,

@@ -9,6 +9,7 @@ GamekeeperError
 │   └── GameNotFound
 ├── InvalidInput
 ├── Conflict(active_job_id)
+├── LimitExceeded                       a per-user bound (accounts per user)
 ├── RateLimited(retry_after)            "try later", carrying the delay
 ├── PermissionDenied
 ├── SourceError
@@ -85,6 +86,12 @@ class Conflict(GamekeeperError):
     def __init__(self, message: str | None = None, *, active_job_id: str) -> None:
         super().__init__(message, active_job_id=active_job_id)
         self.active_job_id = active_job_id
+
+
+class LimitExceeded(GamekeeperError):
+    """A limit on what one user may have is reached."""
+
+    code = "limit_exceeded"
 
 
 class RateLimited(GamekeeperError):

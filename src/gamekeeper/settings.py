@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,8 +65,13 @@ class Settings(BaseSettings):
     stale_after_s: float = Field(default=60.0, gt=0)
     #: Seconds between sweeps for stale jobs.
     sweep_interval_s: float = Field(default=30.0, gt=0)
-    #: Runs a job gets (the first included) before a stale heartbeat fails it.
+    #: Runs that made progress (committed a checkpoint) a job gets before a stale
+    #: heartbeat fails it.
     max_attempts: int = Field(default=3, ge=1)
+    #: Runs that died before their first checkpoint a job gets before it is failed (a
+    #: separate, larger bound: a worker killed early says little about the job, but a
+    #: job that kills every worker must still end).
+    max_stalled_runs: int = Field(default=10, ge=1)
     #: Finished jobs kept per owner; older ones are deleted.
     job_retention: int = Field(default=100, ge=1)
     #: Refuse any job while another is active anywhere in the instance.
@@ -79,12 +85,40 @@ class Settings(BaseSettings):
     watch_poll_interval_s: float = Field(default=1.0, gt=0)
     #: Seconds between checks for accounts whose scheduled sync (`auto_sync_minutes`) is due.
     auto_sync_tick_s: int = Field(default=60, ge=1)
+    #: Scheduled syncs one tick starts at most, all users together (each user's runs
+    #: also count against their `job_create_limit`); the rest wait for the next tick.
+    auto_sync_max_per_tick: int = Field(default=60, ge=1)
+    #: Accounts one user may have (admins are not limited).
+    max_accounts_per_user: int = Field(default=50, ge=1)
 
     # -- edges ----------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
     #: The gamekeeper user the CLI acts as.
     user: str = "admin"
+    #: Largest request body the server reads (the API's JSON; the login form has its own
+    #: 4 KiB); larger ones are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: When set, `/metrics` needs `Authorization: Bearer <this>`.
+    metrics_token: str | None = None
+    #: The folder API imports (`import_pgn` over HTTP) may read from; unset, imports
+    #: over the API are refused (the CLI's `gamekeeper import` reads any file).
+    import_dir: Path | None = None
+    #: Address(es) or network(s) of a reverse proxy whose `X-Forwarded-Proto` is taken
+    #: (comma-separated), so the login cookie is `Secure` behind TLS.
+    trusted_proxy: str | None = None
+    #: Seconds between checks that an event stream's token is still valid (a revoked or
+    #: expired token ends the stream).
+    stream_auth_recheck_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("trusted_proxy")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        """Addresses or networks (`10.0.0.5`, `172.16.0.0/12`), comma-separated."""
+        for part in (value or "").split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not one
+        return value or None
 
     # -- analysis -------------------------------------------------------------
     stockfish_path: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from tests.integration.api.conftest import (  # noqa: F401 (fixtures used here)
 
 
 @pytest.fixture
-def api(make_api: ApiFactory) -> Api:  # noqa: F811 (the fixture imported above)
-    return make_api()
+def api(make_api: ApiFactory, tmp_path: Path) -> Api:  # noqa: F811 (the fixture imported above)
+    # The test's folder holds the SQLite database too: its files must stay off limits.
+    return make_api(import_dir=str(tmp_path))
 
 
 def test_an_admin_imports_a_server_side_file(api: Api, tmp_path: Path) -> None:
@@ -66,3 +68,68 @@ def test_a_bad_path_is_a_clear_400(api: Api, tmp_path: Path) -> None:
         )
     assert missing.status_code in (400, 422)
     assert "no such file" in missing.json()["error"]["message"]
+
+
+def _import(api: Api, path: str) -> httpx.Response:
+    with httpx.Client(base_url=api.url, timeout=30) as client:
+        return client.post(
+            "/api/jobs",
+            json={"job_type": "import_pgn", "parameters": {"path": path}},
+            headers=api.auth("admin"),
+        )
+
+
+def test_without_an_import_folder_api_imports_are_off(make_api: ApiFactory, tmp_path: Path) -> None:  # noqa: F811
+    api = make_api()
+    path = tmp_path / "games.pgn"
+    path.write_bytes(dump(range(5)))
+    refused = _import(api, str(path))
+    assert refused.status_code == 403
+    assert "GAMEKEEPER_IMPORT_DIR" in refused.json()["error"]["message"]
+
+
+def test_only_files_inside_the_folder_and_never_the_database(
+    make_api: ApiFactory,  # noqa: F811
+    db_url: str,
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "pgn"
+    folder.mkdir()
+    api = make_api(import_dir=str(folder))
+    (folder / "ok.pgn").write_bytes(dump(range(3)))
+    outside = tmp_path / "outside.pgn"
+    outside.write_bytes(dump(range(3)))
+    (folder / "escape.pgn").symlink_to(outside)
+    (folder / "up").symlink_to(tmp_path)
+    refused = [
+        str(outside),
+        "../outside.pgn",
+        str(folder / ".." / "outside.pgn"),
+        "escape.pgn",
+        "up/outside.pgn",
+        "/etc/passwd",
+        "nope.pgn",
+    ]
+    if db_url.startswith("sqlite"):
+        database = Path(db_url.removeprefix("sqlite:///"))
+        (folder / "db-link").symlink_to(database)
+        os.link(database, folder / "db-hard")
+        refused += ["db-link", "db-hard", str(database), f"{database}-wal"]
+    for path in refused:
+        response = _import(api, path)
+        assert 400 <= response.status_code < 500, (path, response.text)
+    created = _import(api, "ok.pgn")  # relative to the folder
+    assert created.status_code == 202, created.text
+    assert created.json()["parameters"]["path"] == str((folder / "ok.pgn").resolve())
+
+
+def test_the_database_folder_itself_is_off_limits(api: Api, db_url: str) -> None:
+    """The `api` fixture's import folder holds the SQLite database and its -wal file."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("a SQLite database file")
+    database = Path(db_url.removeprefix("sqlite:///"))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if path.exists():
+            response = _import(api, str(path))
+            assert response.status_code == 422, response.text
+            assert "database" in response.json()["error"]["message"]

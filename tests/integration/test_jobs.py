@@ -355,9 +355,10 @@ async def test_sweeper_requeues_stale_jobs_then_fails_them_after_max_attempts(
     eng.executor._slots = asyncio.Semaphore(0)
     job = await eng.manager.create("write_items", owner="admin", parameters={"count": 1})
 
-    # Pretend a worker elsewhere claimed it, then died.
+    # Pretend a worker elsewhere claimed it, committed a checkpoint, then died.
     claimed = await store.claim_job(job.id, worker="ghost:1", now=eng.clock.now())
     assert claimed is not None and claimed.attempt == 1
+    assert await store.save_job(dataclasses.replace(claimed, checkpoint=1, checkpoint_attempt=1))
     eng.clock.advance(30)
     assert await eng.manager.sweep() == type(await eng.manager.sweep())()  # not stale yet
 
@@ -369,6 +370,8 @@ async def test_sweeper_requeues_stale_jobs_then_fails_them_after_max_attempts(
 
     again = await store.claim_job(job.id, worker="ghost:2", now=eng.clock.now())
     assert again is not None and again.attempt == 2
+    again = dataclasses.replace(again, checkpoint=2, checkpoint_attempt=2)
+    assert await store.save_job(again)
     eng.clock.advance(61)
     report = await eng.manager.sweep()
     assert report.failed == (job.id,)

@@ -148,3 +148,73 @@ async def test_the_embedded_loop_ticks_and_jobs_run(
         lambda c: c.execute(sa.select(sa.func.count()).select_from(auto_syncs)).scalar_one()
     )
     assert count == 1
+
+
+async def owned_accounts(store: SqlStore, owner: str, count: int, minutes: int = 5) -> list[int]:
+    ids = []
+    for i in range(count):
+        account = await store.add_account(owner, Platform.LICHESS, f"{owner}{i:03d}{count}")
+        await store.update_account(dataclasses.replace(account, auto_sync_minutes=minutes))
+        ids.append(account.id)
+    return ids
+
+
+def created_accounts(runs: list[Any], store_jobs: list[Any]) -> set[int]:
+    by_id = {j.id: j.account_id for j in store_jobs}
+    return {by_id[r.job_id] for r in runs if r.outcome == "created"}
+
+
+async def test_a_tick_creates_no_more_than_the_owners_limit_and_the_rest_go_first_next(
+    store: SqlStore, make_manager: ManagerFactory
+) -> None:
+    clock = FakeClock()
+    manager = make_manager(clock)  # 30 jobs a minute per user, the default
+    ids = await owned_accounts(store, "mallory", 40)
+
+    first = await run_due_syncs(store, manager)
+    assert sum(r.outcome == "created" for r in first) == 30
+    assert sum(r.outcome == "deferred" for r in first) == 10
+    started = created_accounts(first, await sync_jobs(store))
+    assert len(started) == 30
+
+    clock.advance(30)  # the window is still full: nothing more
+    runs = await run_due_syncs(store, manager)
+    assert {r.outcome for r in runs} == {"deferred"} and len(runs) == 10
+
+    clock.advance(31)  # a minute after the first tick: the ten that waited, and only them
+    second = await run_due_syncs(store, manager)
+    assert [r.outcome for r in second] == ["created"] * 10
+    assert created_accounts(second, await sync_jobs(store)) == set(ids) - started
+    assert len(await sync_jobs(store)) == 40  # one per account
+
+
+async def test_owners_take_turns_under_the_tick_limit(
+    store: SqlStore, make_manager: ManagerFactory
+) -> None:
+    clock = FakeClock()
+    manager = make_manager(clock)
+    await owned_accounts(store, "mallory", 20)
+    bob = await owned_accounts(store, "bob", 3)
+    runs = await run_due_syncs(store, manager, max_per_tick=6)
+    created = created_accounts(runs, await sync_jobs(store))
+    assert len(created) == 6
+    assert set(bob) <= created  # bob's three are not starved by mallory's twenty
+    assert sum(r.outcome == "deferred" for r in runs) == 17
+
+
+async def test_jobs_made_by_hand_count_against_the_same_limit(
+    store: SqlStore, make_manager: ManagerFactory
+) -> None:
+    clock = FakeClock()
+    manager = make_manager(clock)
+    by_hand = await owned_accounts(store, "alice", 30, minutes=0)
+    for account_id in by_hand:
+        await manager.create("sync_games", owner="alice", parameters={"account_id": account_id})
+    [scheduled] = await owned_accounts(store, "alice", 1)
+    runs = await run_due_syncs(store, manager)
+    assert [(r.outcome, r.job_id) for r in runs] == [("deferred", None)]
+    assert not await store.read(
+        lambda c: c.execute(auto_syncs.select().where(auto_syncs.c.account_id == scheduled)).first()
+    )  # not claimed: still due
+    clock.advance(61)
+    assert [r.outcome for r in await run_due_syncs(store, manager)] == ["created"]

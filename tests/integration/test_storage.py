@@ -116,9 +116,9 @@ async def test_accounts_are_unique_per_owner_ignoring_case(store: SqlStore) -> N
 async def test_users_and_tokens(store: SqlStore) -> None:
     user = await store.add_user("carol", Role.USER)
     await store.add_token(user.id, "h" * 64)
-    found = await store.user_for_token("h" * 64)
+    found, _ = await store.token_owner("h" * 64) or (None, None)
     assert found is not None and found.name == "carol" and found.role is Role.USER
-    assert await store.user_for_token("x" * 64) is None
+    assert await store.token_owner("x" * 64) is None
 
 
 def _job(n: int, *, owner: str = "admin", status: JobStatus = JobStatus.COMPLETED) -> Job:

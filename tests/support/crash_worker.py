@@ -1,9 +1,9 @@
 """A process that runs one test job, for tests that SIGKILL it and start another.
 
-python -m tests.support.crash_worker DB_URL start COUNT CRASH_AT
-    creates a `crash_items` job and runs it; on its first attempt it stops inside
-    the transaction of batch CRASH_AT (rows written, not committed), prints
-    `inside-transaction` and waits to be killed.
+python -m tests.support.crash_worker DB_URL start COUNT CRASH_AT [CRASH_RUNS]
+    creates a `crash_items` job and runs it; on its first CRASH_RUNS attempts (1 by
+    default) it stops inside the transaction of batch CRASH_AT (rows written, not
+    committed), prints `inside-transaction` and waits to be killed.
 python -m tests.support.crash_worker DB_URL resume JOB_ID
     sweeps until the job is re-queued, runs it to its end, prints its final status.
 """
@@ -29,7 +29,9 @@ def registry() -> JobRegistry:
     reg = JobRegistry()
 
     @reg.register("crash_items", family="items")
-    async def crash_items(ctx: JobContext, *, count: int, crash_at: int) -> None:
+    async def crash_items(
+        ctx: JobContext, *, count: int, crash_at: int, crash_runs: int = 1
+    ) -> None:
         start = ctx.resume_from or 0
         await ctx.start_phase("writing", total=count)
         for first in range(start, count, BATCH):
@@ -38,7 +40,7 @@ def registry() -> JobRegistry:
 
             def write(tx: Tx, items: range = items, attempt: int = attempt) -> dict[str, int]:
                 deltas = write_batch(tx, ctx.job_id, items, attempt)
-                if attempt == 1 and items.start == crash_at * BATCH:
+                if attempt <= crash_runs and items.start == crash_at * BATCH:
                     print("inside-transaction", flush=True)
                     sys.stdin.readline()  # wait here, mid-transaction, to be killed
                 return deltas
@@ -51,7 +53,7 @@ def registry() -> JobRegistry:
     return reg
 
 
-async def main(url: str, command: str, arg: str, extra: str | None) -> None:
+async def main(url: str, command: str, arg: str, *extra: str) -> None:
     store = SqlStore(url)
     config = ManagerConfig(
         runner=RunnerConfig(heartbeat_interval_s=0.2, progress_write_interval_s=0.5),
@@ -65,11 +67,10 @@ async def main(url: str, command: str, arg: str, extra: str | None) -> None:
     try:
         if command == "start":
             await manager.start(sweep=False)
-            job = await manager.create(
-                "crash_items",
-                owner="admin",
-                parameters={"count": int(arg), "crash_at": int(extra or 0)},
-            )
+            parameters = {"count": int(arg), "crash_at": int(extra[0]) if extra else 0}
+            if len(extra) > 1:
+                parameters["crash_runs"] = int(extra[1])
+            job = await manager.create("crash_items", owner="admin", parameters=parameters)
             print(f"job {job.id}", flush=True)
             await executor.join()
         else:
@@ -82,6 +83,4 @@ async def main(url: str, command: str, arg: str, extra: str | None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(
-        main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
-    )
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], *sys.argv[4:]))

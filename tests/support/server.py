@@ -32,7 +32,12 @@ def serve_app(app: FastAPI) -> Iterator[str]:
     sock.listen(128)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, lifespan="on", log_config=None, log_level="warning", timeout_graceful_shutdown=2
+        app,
+        lifespan="on",
+        log_config=None,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+        proxy_headers=False,  # as `gamekeeper serve`: GAMEKEEPER_TRUSTED_PROXY decides
     )
     server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -31,16 +31,35 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_user(
-    request: Request,
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    token = credentials.credentials if credentials else request.cookies.get(TOKEN_COOKIE)
-    user = await services.users.authenticate(token) if token else None
+def request_token(request: Request) -> str | None:
+    """The token a request carries: `Authorization: Bearer ...`, else the cookie."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.cookies.get(TOKEN_COOKIE) or None
+
+
+async def authenticate(request: Request) -> User:
+    """The user the request's token belongs to (kept on the request); else
+    `NotAuthenticated`. Reads headers only, never the body."""
+    known: User | None = getattr(request.state, "user", None)
+    if known is not None:
+        return known
+    token = request_token(request)
+    user = await get_services(request).users.authenticate(token) if token else None
     if user is None:
         raise NotAuthenticated()
+    request.state.user, request.state.token = user, token
     return user
+
+
+async def get_user(
+    request: Request,
+    # Declared for the OpenAPI description (its security scheme); `authenticate`
+    # reads the same header.
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    return await authenticate(request)
 
 
 CurrentUser = Annotated[User, Depends(get_user)]

@@ -18,6 +18,7 @@ from gamekeeper.errors import (
     Conflict,
     GamekeeperError,
     InvalidInput,
+    LimitExceeded,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -33,6 +34,7 @@ STATUSES: list[tuple[type[GamekeeperError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (LimitExceeded, 409),
     (InvalidInput, 422),
     (RateLimited, 429),
     (SourceError, 502),
@@ -96,10 +98,19 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
-    return error_response(
+    codes = {
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "not_authenticated",
+        413: "payload_too_large",
+    }
+    response = error_response(
         exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)
     )
+    if exc.status_code == 413:
+        # The client may still be sending: drop the connection rather than read on.
+        response.headers["Connection"] = "close"
+    return response
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,42 +2,87 @@
 
 from __future__ import annotations
 
+import hmac
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gamekeeper.bootstrap import Services
 
+#: Methods labelled as themselves; any other (a client may send any token) is `other`.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+def route_label(scope: Scope) -> str:
+    """The route template, not the path: ids would make a series per game."""
+    template = getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "unmatched"
+
+
+def status_label(status: int) -> str:
+    """The status class (`4xx`): with methods and routes bounded, the set stays small."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
 
 class RequestTimer:
-    """Request latency by method, route and status, in a registry of this app's own."""
+    """Request latency by method, route and status class, in a registry of this app's own.
+
+    Every label has a fixed set of values, whatever a client sends: a series per made-up
+    method or path would let anyone grow the server's memory one request at a time.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram(
             "gamekeeper_http_request_duration_seconds",
-            "Time to answer an API request (streams: time to the response head).",
+            "Time to answer a request (streams: time to the response head).",
             ["method", "route", "status"],
             registry=self.registry,
         )
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        labels = (method_label(scope.get("method", "")), route_label(scope), status_label(status))
+        self.latency.labels(*labels).observe(seconds)
+
+
+class TimedRequests:
+    """Pure ASGI middleware feeding a `RequestTimer` (outermost, so refusals count too)."""
+
+    def __init__(self, app: ASGIApp, *, timer: RequestTimer) -> None:
+        self.app = app
+        self.timer = timer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # The route template, not the path: ids would make a series per game.
-        template = getattr(route, "path", "unmatched")
-        self.latency.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
+        status = 500  # what the client gets if the app fails before it answers
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                self.timer.observe(scope, status, time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
+def metrics_authorized(token: str | None, authorization: str | None) -> bool:
+    """With a metrics token set, the scraper must send it as a bearer token."""
+    if token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
 
 
 class _Snapshot(Collector):

@@ -27,7 +27,7 @@ def add_parser(commands: Any) -> None:
 async def add_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         user = await cli_user(services)
-        account = await services.accounts.add_ref(user.name, args.account)
+        account = await services.accounts.add_ref(user.name, args.account, exempt=True)
         console.print(f"account {account.id}: {account.label}", highlight=False)
     return 0
 

@@ -18,6 +18,7 @@ from gamekeeper.errors import (
     GamekeeperError,
     InvalidInput,
     JobCancelled,
+    LimitExceeded,
     NotFound,
     RateLimited,
 )
@@ -26,6 +27,7 @@ from gamekeeper.errors import (
 EXIT_CODES: list[tuple[type[GamekeeperError], int]] = [
     (InvalidInput, 2),
     (Conflict, 3),
+    (LimitExceeded, 3),
     (NotFound, 4),
     (RateLimited, 5),
     (JobCancelled, 130),

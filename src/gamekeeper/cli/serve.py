@@ -53,6 +53,9 @@ async def run_server(services: Services, host: str, port: int, console: Console)
         lifespan="on",
         # Dashboards hold event streams open for ever: don't wait on them at Ctrl-C.
         timeout_graceful_shutdown=3,
+        # Which proxy's X-Forwarded-* headers count is GAMEKEEPER_TRUSTED_PROXY's say
+        # alone (`api.guards.ForwardedProto`), not uvicorn's default of 127.0.0.1.
+        proxy_headers=False,
     )
     await _AnnouncingServer(
         config, f"gamekeeper serving on {base_url} (Ctrl-C to stop)", console

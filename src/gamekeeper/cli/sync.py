@@ -53,7 +53,7 @@ async def sync_command(args: argparse.Namespace, console: Console) -> int:
         raise InvalidInput("--max must be at least 1")
     async with open_services() as services:
         user = await cli_user(services)
-        account = await services.accounts.add_ref(user.name, args.account)
+        account = await services.accounts.add_ref(user.name, args.account, exempt=True)
         # Sweeping first hands back a job a killed `gamekeeper sync` left behind.
         await services.start()
         limits = {"since": args.since, "max": args.max, "months_requested": args.months}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import secrets
 from collections.abc import Mapping
@@ -186,6 +187,10 @@ class Job:
     #: The job kind's summary when it ends (JSON-able), e.g. a sync's reconciliation.
     result: Any = None
     attempt: int = 0
+    #: The attempt whose run committed the last checkpoint (0: none yet).
+    checkpoint_attempt: int = 0
+    #: Runs that ended (a dead worker, a shutdown) before committing any checkpoint.
+    stalled_runs: int = 0
     cancel_requested: bool = False
     #: Created by the scheduler rather than a person.
     scheduled: bool = False
@@ -198,3 +203,16 @@ class Job:
     updated_at: datetime | None = None
     heartbeat_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+def after_lost_run(job: Job) -> Job:
+    """The job once its current run is over without finishing (its worker died, or
+    handed it back): a run that committed no checkpoint counts as stalled."""
+    if job.attempt == 0 or job.checkpoint_attempt == job.attempt:
+        return job
+    return dataclasses.replace(job, stalled_runs=job.stalled_runs + 1)
+
+
+def progressed_runs(job: Job) -> int:
+    """Runs of the job that committed at least one checkpoint (the current one included)."""
+    return job.attempt - job.stalled_runs

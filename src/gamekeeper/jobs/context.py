@@ -35,7 +35,7 @@ from gamekeeper.jobs.clock import Clock
 from gamekeeper.jobs.interrupt import ReadInterrupter
 from gamekeeper.jobs.live import LiveHub
 from gamekeeper.jobs.progress import ProgressTracker
-from gamekeeper.jobs.writes import added, put_phase, to_the_end
+from gamekeeper.jobs.writes import added, checkpointed, put_phase, to_the_end
 from gamekeeper.storage.base import JobStore, JobTx
 
 T = TypeVar("T")
@@ -224,9 +224,7 @@ class JobContext:
 
             def work(tx: JobTx) -> CounterDeltas:
                 deltas = write(tx) if write is not None else None
-                job = self._next(
-                    base, checkpoint=cursor, counters=added(base.counters, deltas or {})
-                )
+                job = self._next(base, **checkpointed(base, cursor, deltas))
                 if not tx.save_job(job, worker=self.worker):
                     raise JobLost()
                 return deltas
@@ -239,9 +237,7 @@ class JobContext:
             # The job may have counted or reported meanwhile (a checkpoint can run while
             # the job reads on): add this commit to what it shows now, losing nothing.
             current = self._current()
-            self._job = self._next(
-                current, checkpoint=cursor, counters=added(current.counters, deltas or {})
-            )
+            self._job = self._next(current, **checkpointed(current, cursor, deltas))
             self._announce()
             if current is base:
                 self._mark_written()

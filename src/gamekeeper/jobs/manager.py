@@ -11,11 +11,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from gamekeeper.domain.jobs import (
@@ -23,13 +21,14 @@ from gamekeeper.domain.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
-    check_transition,
+    after_lost_run,
     new_job_id,
 )
 from gamekeeper.errors import Conflict, JobNotFound, RateLimited
 from gamekeeper.jobs.clock import Clock, SystemClock
 from gamekeeper.jobs.executors.base import Executor
 from gamekeeper.jobs.live import LiveHub
+from gamekeeper.jobs.lost import failed_after_loss, give_up_reason, worker_is_dead
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import JobRunner, RunnerConfig
 from gamekeeper.storage.base import JobPage, JobQuery, JobStore, JobTx
@@ -45,6 +44,7 @@ class ManagerConfig:
     stale_after_s: float = 60.0
     sweep_interval_s: float = 30.0
     max_attempts: int = 3
+    max_stalled_runs: int = 10
     single_active_job: bool = False
     create_limit: int = 30
     create_window_s: float = 60.0
@@ -58,26 +58,6 @@ class SweepReport:
     requeued: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
     resubmitted: tuple[str, ...] = ()
-
-
-def worker_is_dead(worker: str | None) -> bool:
-    """True for a `host:pid` worker on this host whose process is gone.
-
-    Lets a restarted process take over at once what a killed one on the same machine
-    left, instead of waiting out the heartbeat window.
-    """
-    if not worker or ":" not in worker:
-        return False
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class JobManager:
@@ -190,8 +170,10 @@ class JobManager:
                         f"job {active.id} is active and this instance runs one job at a time",
                         active_job_id=active.id,
                     )
-            if not scheduled:
-                self._check_rate(tx, owner)
+            # Scheduled runs count too: a user's many auto-synced accounts must not
+            # start more at once than the user could by hand (`sync/schedule.py` plans
+            # its ticks within this, so this refuses only when a race beat the plan).
+            self._check_rate(tx, owner)
             job = Job(
                 id=new_job_id(),
                 job_type=kind.name,
@@ -211,6 +193,12 @@ class JobManager:
         if created:
             await executor.submit(job)
         return job, created
+
+    async def creation_budget(self, owner: str) -> int:
+        """How many jobs `owner` may create now under the per-user rate limit."""
+        since = self.clock.now() - timedelta(seconds=self.config.create_window_s)
+        recent = await self.store.transaction(lambda tx: tx.jobs_created_since(owner, since))
+        return max(0, self.config.create_limit - len(recent))
 
     def _check_rate(self, tx: JobTx, owner: str) -> None:
         now = self.clock.now()
@@ -350,25 +338,16 @@ class JobManager:
         for job in stale:
             if job.id in self.runner.contexts:
                 continue  # it runs here: alive, if slow to beat
-            if job.attempt >= self.config.max_attempts:
-                check_transition(job.status, JobStatus.FAILED)
-                last_beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
-                final = dataclasses.replace(
-                    job,
-                    status=JobStatus.FAILED,
-                    error=(
-                        f"worker lost: no heartbeat since {last_beat}; "
-                        f"gave up after {job.attempt} attempts"
-                    ),
-                    wait=None,
-                    finished_at=now,
-                    updated_at=now,
-                    version=job.version + 1,
-                )
-                if await self.store.save_job(final):
+            lost = after_lost_run(job)
+            reason = give_up_reason(
+                lost,
+                max_attempts=self.config.max_attempts,
+                max_stalled_runs=self.config.max_stalled_runs,
+            )
+            if reason is not None:
+                if await self._fail_lost(lost, reason, now=now):
                     failed.append(job.id)
-                    log.warning("job %s failed: %s", job.id, final.error)
-            elif await self.store.requeue_job(job, now=now):
+            elif await self.store.requeue_job(lost, now=now):
                 requeued.append(job.id)
                 log.warning("job %s re-queued after a stale heartbeat", job.id)
         resubmit = requeued
@@ -381,6 +360,13 @@ class JobManager:
         return SweepReport(
             requeued=tuple(requeued), failed=tuple(failed), resubmitted=tuple(resubmit)
         )
+
+    async def _fail_lost(self, job: Job, reason: str, *, now: datetime) -> bool:
+        final = failed_after_loss(job, reason, now=now)
+        if not await self.store.save_job(final):
+            return False
+        log.warning("job %s failed: %s", job.id, final.error)
+        return True
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gamekeeper.domain.limits import check_json_value
 from gamekeeper.errors import InvalidInput
 
 JobFunction = Callable[..., Awaitable[None]]
@@ -31,9 +32,16 @@ class JobKind:
     signature_of: JobFunction | None = None
 
     def bind(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
-        """Check `parameters` against the function's signature; `InvalidInput` if they don't fit."""
+        """Check `parameters` against the function's signature; `InvalidInput` if they don't fit.
+
+        Whoever creates the job (API, CLI, scheduler), no value gets past with a NUL, an
+        integer beyond 64 bits or a non-finite number: they would fail in storage, not
+        here. Each kind's `validate` then bounds its own values to their meaning.
+        """
         shape = self.signature_of or self.fn
         signature = inspect.signature(shape)
+        for name, value in parameters.items():
+            check_json_value(str(name), value)
         try:
             signature.bind(None, **parameters)
         except TypeError as exc:

@@ -13,7 +13,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from gamekeeper.domain.jobs import Job, JobStatus, Progress
+from gamekeeper.domain.jobs import Job, JobStatus, Progress, after_lost_run
 from gamekeeper.errors import GamekeeperError, JobCancelled, JobLost
 from gamekeeper.jobs.clock import Clock
 from gamekeeper.jobs.context import JobContext
@@ -98,7 +98,8 @@ class JobRunner:
         except asyncio.CancelledError:
             # This process is shutting down: hand the job back so it resumes from its
             # checkpoint at the next start instead of waiting to be swept.
-            await asyncio.shield(self.store.requeue_job(ctx.job, now=self.clock.now()))
+            handed_back = after_lost_run(ctx.job)
+            await asyncio.shield(self.store.requeue_job(handed_back, now=self.clock.now()))
             raise
         finally:
             heartbeat.cancel()

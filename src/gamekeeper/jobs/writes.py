@@ -1,5 +1,5 @@
 """Small helpers for writing job rows: a write that outlives its caller's cancellation,
-counters added up, phases replaced by name."""
+counters added up, checkpoints, phases replaced by name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
-from gamekeeper.domain.jobs import Phase
+from gamekeeper.domain.jobs import Job, Phase
 
 T = TypeVar("T")
 
@@ -31,6 +31,16 @@ def added(counters: Mapping[str, int], deltas: Mapping[str, int]) -> dict[str, i
     for name, delta in deltas.items():
         merged[name] = merged.get(name, 0) + delta
     return merged
+
+
+def checkpointed(job: Job, cursor: Any, deltas: Mapping[str, int] | None) -> dict[str, Any]:
+    """The fields a committed checkpoint changes: the cursor, the counters, and which
+    attempt committed it (the sweeper tells runs that made progress by it)."""
+    return {
+        "checkpoint": cursor,
+        "checkpoint_attempt": job.attempt,
+        "counters": added(job.counters, deltas or {}),
+    }
 
 
 def put_phase(phases: list[Phase], phase: Phase) -> list[Phase]:

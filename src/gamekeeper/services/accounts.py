@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from gamekeeper.domain.accounts import Account, parse_account_ref, validate_username
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.users import User
 from gamekeeper.errors import AccountNotFound, InvalidInput
 from gamekeeper.jobs.manager import JobManager
 from gamekeeper.storage.base import AccountStore
@@ -27,43 +28,63 @@ class AccountSummary:
 class AccountService:
     """Adds, finds and removes accounts, one owner's at a time (admins see all)."""
 
-    def __init__(self, store: AccountStore, jobs: JobManager) -> None:
+    def __init__(
+        self, store: AccountStore, jobs: JobManager, *, max_per_owner: int | None = None
+    ) -> None:
         self.store = store
         self.jobs = jobs
+        #: Accounts one user may have (`GAMEKEEPER_MAX_ACCOUNTS_PER_USER`; admins aren't held).
+        self.max_per_owner = max_per_owner
 
     async def summaries(
-        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+        self,
+        owner: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        *,
+        viewer: User | None = None,
     ) -> list[AccountSummary]:
-        """Accounts with their game counts and last jobs: two reads, however many."""
-        rows = await self.store.account_summaries(owner, account_ids)
+        """Accounts with their game counts and last jobs: two reads, however many.
+
+        `last_job` is one the `viewer` may open: a user sees only their own jobs (an
+        admin's job on their account is not theirs to open, so not shown either); an
+        admin, or no viewer (the CLI), sees any.
+        """
+        job_owner = None if viewer is None or viewer.is_admin else viewer.name
+        rows = await self.store.account_summaries(owner, account_ids, job_owner=job_owner)
         last = await self.jobs.get_many([job_id for _, _, job_id in rows if job_id])
         return [
             AccountSummary(account=a, games=n, last_job=last.get(job_id) if job_id else None)
             for a, n, job_id in rows
         ]
 
-    async def summary(self, account: Account) -> AccountSummary:
-        return (await self.summaries(account_ids=[account.id]))[0]
+    async def summary(self, account: Account, *, viewer: User | None = None) -> AccountSummary:
+        return (await self.summaries(account_ids=[account.id], viewer=viewer))[0]
 
     async def by_ids(self, account_ids: Sequence[int]) -> dict[int, Account]:
         """Accounts by id (for naming jobs' accounts), in one read."""
         found = await self.store.get_accounts(account_ids) if account_ids else []
         return {account.id: account for account in found}
 
-    async def add(self, owner: str, platform: Platform | str, username: str) -> Account:
-        """Add an account (or return it if the owner already has it)."""
+    async def add(
+        self, owner: str, platform: Platform | str, username: str, *, exempt: bool = False
+    ) -> Account:
+        """Add an account (or return it if the owner already has it). Beyond
+        `max_per_owner` accounts, `LimitExceeded`, unless `exempt` (an admin)."""
         try:
             platform = Platform(platform)
         except ValueError:
             raise InvalidInput(f"unknown platform {platform!r}; use lichess or chesscom") from None
         if platform is Platform.PGN:
             raise InvalidInput("pgn has no accounts; use lichess or chesscom")
-        return await self.store.add_account(owner, platform, validate_username(username))
+        limit = None if exempt else self.max_per_owner
+        return await self.store.add_account(
+            owner, platform, validate_username(username), max_accounts=limit
+        )
 
-    async def add_ref(self, owner: str, ref: str) -> Account:
+    async def add_ref(self, owner: str, ref: str, *, exempt: bool = False) -> Account:
         """Add `lichess:USER` or `chesscom:USER`."""
         platform, username = parse_account_ref(ref)
-        return await self.add(owner, platform, username)
+        return await self.add(owner, platform, username, exempt=exempt)
 
     async def get(self, account_id: int, *, owner: str | None = None) -> Account:
         """An account; another owner's is not found (unless `owner` is None: admin)."""

@@ -4,13 +4,16 @@ tools gamekeeper replaces, and who may run what."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.limits import INT32_MAX, check_int
 from gamekeeper.domain.users import User
 from gamekeeper.errors import InvalidInput, PermissionDenied
 from gamekeeper.jobs.manager import JobManager
 from gamekeeper.services.accounts import AccountService
+from gamekeeper.services.imports import resolve_import_path
 
 #: Job types that page a site's list: there `limit` means "at most this many games".
 _LISTING = frozenset({"sync_games", "sync_metadata"})
@@ -55,17 +58,33 @@ def sync_stages(
 class JobService:
     """What the edges call to start jobs and ask about syncs."""
 
-    def __init__(self, jobs: JobManager, accounts: AccountService) -> None:
+    def __init__(
+        self,
+        jobs: JobManager,
+        accounts: AccountService,
+        *,
+        import_dir: Path | None = None,
+        database_file: Path | None = None,
+    ) -> None:
         self.jobs = jobs
         self.accounts = accounts
+        self.import_dir = import_dir
+        self.database_file = database_file
 
     async def create_for(self, user: User, job_type: str, parameters: Mapping[str, Any]) -> Job:
-        """Create a job for `user`. An account given as `platform` + `username` (or as a
-        Lichess `player_id`) is added first; one given as `account_id` must be theirs."""
-        if job_type.strip().lower() == "import_pgn" and not user.is_admin:
-            # The path is read on the server: only an admin may point it at its disk.
-            raise PermissionDenied("importing a file from the server's disk needs an admin token")
+        """Create a job for `user` (the API's way in). An account given as `platform` +
+        `username` (or as a Lichess `player_id`) is added first; one given as
+        `account_id` must be theirs. An import reads only from the import folder."""
         params = normalise_parameters(job_type, parameters)
+        if job_type.strip().lower() == "import_pgn":
+            if not user.is_admin:
+                # The path is read on the server: only an admin may point it at its disk.
+                raise PermissionDenied(
+                    "importing a file from the server's disk needs an admin token"
+                )
+            params["path"] = resolve_import_path(
+                params.get("path"), folder=self.import_dir, database=self.database_file
+            )
         if "player_id" in params:
             if "username" in params:
                 raise InvalidInput("give player_id or username, not both")
@@ -75,11 +94,13 @@ class JobService:
             platform, username = params.pop("platform", None), params.pop("username", None)
             if not isinstance(platform, str) or not isinstance(username, str):
                 raise InvalidInput("give both platform and username (or account_id)")
-            params["account_id"] = (await self.accounts.add(user.name, platform, username)).id
+            params["account_id"] = (
+                await self.accounts.add(user.name, platform, username, exempt=user.is_admin)
+            ).id
         if "account_id" in params:
-            account_id = params["account_id"]
-            if not isinstance(account_id, int) or isinstance(account_id, bool):
-                raise InvalidInput("account_id must be an integer")
+            # Checked before the lookup: a number beyond the column is a 422, not a
+            # driver's overflow.
+            account_id = check_int("account_id", params["account_id"], low=1, high=INT32_MAX)
             owner = None if user.is_admin else user.name
             await self.accounts.get(account_id, owner=owner)
         return await self.jobs.create(job_type, owner=user.name, parameters=params)

@@ -1,15 +1,26 @@
-"""Users and their API tokens."""
+"""Users and their API tokens: issued (optionally expiring), listed, revoked, and told
+apart on every request."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-from gamekeeper.domain.users import Role, User
-from gamekeeper.errors import InvalidInput, NotFound
+from gamekeeper.domain.limits import check_int
+from gamekeeper.domain.users import ApiToken, Role, User
+from gamekeeper.errors import InvalidInput, NotFound, StorageError
 from gamekeeper.storage.base import UserStore
 
+log = logging.getLogger(__name__)
+
 TOKEN_PREFIX = "gk_"
+#: Longer than any token we issue (`gk_` and 43 characters): not worth hashing.
+MAX_TOKEN_LENGTH = 200
+#: The longest life a token may be given.
+MAX_EXPIRY_DAYS = 3650
 
 
 def hash_token(token: str) -> str:
@@ -24,10 +35,11 @@ def validate_user_name(name: str) -> str:
 
 
 class UserService:
-    """Creates users, issues tokens, and tells who a token belongs to."""
+    """Creates users, issues and revokes tokens, and tells who a token belongs to."""
 
-    def __init__(self, store: UserStore) -> None:
+    def __init__(self, store: UserStore, *, now: Callable[[], datetime] | None = None) -> None:
         self.store = store
+        self.now = now or (lambda: datetime.now(UTC))
 
     async def ensure_user(self, name: str, *, role: Role = Role.USER) -> User:
         existing = await self.store.get_user(validate_user_name(name))
@@ -47,13 +59,44 @@ class UserService:
     async def list_users(self) -> list[User]:
         return await self.store.list_users()
 
-    async def issue_token(self, user: User, *, label: str = "") -> str:
+    async def issue_token(
+        self, user: User, *, label: str = "", expires_in_days: int | None = None
+    ) -> str:
         """A new token for `user`; only its hash is kept, so show it now or never."""
+        expires_at = None
+        if expires_in_days is not None:
+            days = check_int("expires_in_days", expires_in_days, low=1, high=MAX_EXPIRY_DAYS)
+            expires_at = self.now() + timedelta(days=days)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        await self.store.add_token(user.id, hash_token(token), label)
+        await self.store.add_token(user.id, hash_token(token), label[:100], expires_at=expires_at)
         return token
 
+    async def tokens(self, name: str) -> list[ApiToken]:
+        """A user's tokens (never the tokens themselves: their ids, labels and dates)."""
+        return await self.store.list_tokens((await self.get_user(name)).id)
+
+    async def revoke(self, name: str, token_id: int) -> None:
+        """Delete one of a user's tokens: it signs nothing from now on (open event
+        streams notice within `GAMEKEEPER_STREAM_AUTH_RECHECK_S`)."""
+        user = await self.get_user(name)
+        if not await self.store.revoke_token(user.id, token_id):
+            raise NotFound(f"user {name!r} has no token {token_id}")
+
     async def authenticate(self, token: str) -> User | None:
-        if not token.startswith(TOKEN_PREFIX):
+        """The user a token belongs to, if it exists and has not expired. Its
+        `last_used_at` is written at most once a minute, never once per request."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             return None
-        return await self.store.user_for_token(hash_token(token))
+        found = await self.store.token_owner(hash_token(token))
+        if found is None:
+            return None
+        user, row = found
+        now = self.now()
+        if row.expired(now):
+            return None
+        if row.needs_touch(now):
+            try:
+                await self.store.touch_token(row.id, now=now)
+            except StorageError:  # a busy database must not turn a request away
+                log.warning("could not record the use of token %s", row.id)
+        return user

@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job, JobStatus
-from gamekeeper.domain.users import Role, User
+from gamekeeper.domain.users import ApiToken, Role, User
 
 R = TypeVar("R")
 
@@ -166,7 +166,9 @@ class JobStore(Protocol):
         """Jobs a worker holds (running or waiting), for the sweeper."""
         ...
 
-    async def requeue_job(self, job: Job, *, now: datetime) -> bool: ...
+    async def requeue_job(self, job: Job, *, now: datetime) -> bool:
+        """Back to the queue (checkpoint and counters kept), with `job.stalled_runs`."""
+        ...
 
     async def queued_job_ids(self) -> list[str]: ...
 
@@ -191,7 +193,12 @@ class SystemStore(Protocol):
 class AccountStore(Protocol):
     """Accounts, their cursors and their owners."""
 
-    async def add_account(self, owner: str, platform: Platform, username: str) -> Account: ...
+    async def add_account(
+        self, owner: str, platform: Platform, username: str, *, max_accounts: int | None = None
+    ) -> Account:
+        """Add the account, or return the owner's existing one; `LimitExceeded` if the
+        owner already has `max_accounts` (checked with the insert, so races can't pass)."""
+        ...
 
     async def get_account(self, account_id: int) -> Account | None: ...
 
@@ -204,9 +211,14 @@ class AccountStore(Protocol):
     async def get_accounts(self, account_ids: Sequence[int]) -> list[Account]: ...
 
     async def account_summaries(
-        self, owner: str | None = None, account_ids: Sequence[int] | None = None
+        self,
+        owner: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        *,
+        job_owner: str | None = None,
     ) -> list[tuple[Account, int, str | None]]:
-        """Accounts (an owner's, or these ids) with their stored games and last job id."""
+        """Accounts (an owner's, or these ids) with their stored games and last job id
+        (of `job_owner`'s jobs only, when given)."""
         ...
 
     async def remove_account(self, account_id: int) -> bool: ...
@@ -244,6 +256,13 @@ class AutoSyncStore(Protocol):
         """What the claimed scheduled sync did (created, merged or skipped, and why)."""
         ...
 
+    async def release_auto_sync(
+        self, account_id: int, *, claimed_at: datetime, previous: datetime | None
+    ) -> None:
+        """Undo this scheduler's claim made at `claimed_at` (the run could not start):
+        the account is due again, as it was."""
+        ...
+
 
 class UserStore(Protocol):
     """gamekeeper's users and their API tokens."""
@@ -254,9 +273,28 @@ class UserStore(Protocol):
 
     async def list_users(self) -> list[User]: ...
 
-    async def add_token(self, user_id: int, token_hash: str, label: str = "") -> None: ...
+    async def add_token(
+        self,
+        user_id: int,
+        token_hash: str,
+        label: str = "",
+        *,
+        expires_at: datetime | None = None,
+    ) -> ApiToken: ...
 
-    async def user_for_token(self, token_hash: str) -> User | None: ...
+    async def token_owner(self, token_hash: str) -> tuple[User, ApiToken] | None:
+        """The user a token (by its hash) belongs to, and the token's row."""
+        ...
+
+    async def touch_token(self, token_id: int, *, now: datetime) -> None:
+        """Record that the token was used (`last_used_at`)."""
+        ...
+
+    async def list_tokens(self, user_id: int) -> list[ApiToken]: ...
+
+    async def revoke_token(self, user_id: int, token_id: int) -> bool:
+        """Delete one of the user's tokens; False if they have no such token."""
+        ...
 
 
 class GameStore(Protocol):

@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from gamekeeper.connectors.pgn import OpenedPgn, PgnError, open_pgn, read_pgn_games
 from gamekeeper.domain.games import Game, Platform
+from gamekeeper.domain.limits import check_text
 from gamekeeper.errors import InvalidInput, SourceUnavailable
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
@@ -65,22 +66,35 @@ BATCH_BYTES: Final = 8 * 1024 * 1024
 MAX_BATCH_GAMES: Final = 100_000
 #: Games between two looks for a cancel while a batch is read (a few milliseconds).
 STOP_CHECK_EVERY: Final = 32
+#: The longest path taken (Linux's PATH_MAX).
+MAX_PATH_LENGTH: Final = 4096
 
 
 def check_path(value: object) -> str:
     """`value` if it is the absolute path of a readable regular file; else `InvalidInput`."""
     if not isinstance(value, str) or not value:
         raise InvalidInput("give the path of a PGN file")
+    check_text("path", value, max_length=MAX_PATH_LENGTH)
     path = Path(value)
     if not path.is_absolute():
-        raise InvalidInput(f"{value}: give an absolute path (it is read where the job runs)")
-    if not path.exists():
-        raise InvalidInput(f"cannot import {value}: no such file")
-    if not path.is_file():
-        raise InvalidInput(f"cannot import {value}: not a regular file")
+        raise InvalidInput(
+            f"{_shown(value)}: give an absolute path (it is read where the job runs)"
+        )
+    try:
+        if not path.exists():
+            raise InvalidInput(f"cannot import {_shown(value)}: no such file")
+        if not path.is_file():
+            raise InvalidInput(f"cannot import {_shown(value)}: not a regular file")
+    except OSError as exc:  # a name too long for the file system, a loop of links...
+        raise InvalidInput(f"cannot import {_shown(value)}: {exc.strerror or exc}") from None
     if not os.access(path, os.R_OK):
-        raise InvalidInput(f"cannot import {value}: permission denied")
+        raise InvalidInput(f"cannot import {_shown(value)}: permission denied")
     return value
+
+
+def _shown(path: str) -> str:
+    """A path as an error message quotes it: a hostile one can be kilobytes long."""
+    return path if len(path) <= 200 else f"{path[:100]}...{path[-60:]}"
 
 
 def validate_import(parameters: Mapping[str, Any]) -> None:

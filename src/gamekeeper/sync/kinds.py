@@ -8,6 +8,7 @@ from typing import Any
 
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
+from gamekeeper.domain.limits import INT32_MAX, MAX_EPOCH_MS, check_optional_int
 from gamekeeper.errors import AccountNotFound, InvalidInput
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
@@ -20,6 +21,22 @@ FAMILY = "sync"
 
 #: `months_requested` reaches back at most this far (the sites are younger than this).
 MAX_MONTHS = 600
+#: `sync_moves` fills in at most this many games per job (the dashboard's bound too).
+MAX_MOVES_LIMIT = 1_000_000
+#: The longest pause between two `sync_moves` batches (ten minutes).
+MAX_DELAY_MS = 600_000
+
+#: Each integer parameter's bounds: ids to their column, counts to 32 bits, times to
+#: what a datetime holds. Checked whoever creates the job (API, CLI, scheduler).
+SYNC_BOUNDS: dict[str, tuple[int, int]] = {
+    "account_id": (1, INT32_MAX),
+    "max": (1, INT32_MAX),
+    "limit": (1, MAX_MOVES_LIMIT),
+    "skip": (0, INT32_MAX),
+    "since_ms": (0, MAX_EPOCH_MS),
+    "months_requested": (1, MAX_MONTHS),
+    "delay_ms": (0, MAX_DELAY_MS),
+}
 
 
 def parse_since(value: str | None) -> str | None:
@@ -59,15 +76,8 @@ def start_of(
 
 def validate_sync(parameters: Mapping[str, Any]) -> None:
     parse_since(parameters.get("since"))
-    for name in ("limit", "max", "months_requested"):
-        value = parameters.get(name)
-        if value is not None and value < 1:
-            raise InvalidInput(f"{name} must be at least 1")
-    if (parameters.get("months_requested") or 0) > MAX_MONTHS:
-        raise InvalidInput(f"months_requested must be at most {MAX_MONTHS}")
-    for name in ("delay_ms", "skip", "since_ms"):
-        if (parameters.get(name) or 0) < 0:
-            raise InvalidInput(f"{name} must be at least 0")
+    for name, (low, high) in SYNC_BOUNDS.items():
+        check_optional_int(parameters, name, low=low, high=high)
 
 
 class SyncKinds:

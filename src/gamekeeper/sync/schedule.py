@@ -11,6 +11,13 @@ anything is created. What the claimed run did is recorded there and logged:
 - created: a new scheduled `sync_games` job;
 - merged: the account already had a queued sync; the run joins it instead of failing;
 - skipped: a sync of the account is running; this period's run is dropped, saying so.
+
+A tick is bounded: each owner's runs count against their per-user creation limit
+(`GAMEKEEPER_JOB_CREATE_LIMIT` per `_WINDOW_S`, the same as jobs made by hand), and one
+tick starts at most `GAMEKEEPER_AUTO_SYNC_MAX_PER_TICK` in all. What doesn't fit is not
+claimed, so it is still due at the next tick ("deferred"), where it goes first: due
+accounts are taken longest-waiting first, one owner after another in turn, so one
+user's three hundred accounts can't hold back everybody else's.
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from gamekeeper.errors import Conflict
+from gamekeeper.domain.accounts import Account
+from gamekeeper.errors import Conflict, RateLimited
 from gamekeeper.jobs.manager import JobManager
-from gamekeeper.storage.base import AutoSyncStore
+from gamekeeper.storage.base import AutoSyncState, AutoSyncStore
 
 log = logging.getLogger(__name__)
 
@@ -36,36 +45,100 @@ class ScheduledRun:
     """What one account's scheduled run did."""
 
     account: str
-    #: created, merged or skipped.
+    #: created, merged, skipped or deferred.
     outcome: str
     job_id: str | None
     note: str
 
 
 async def run_due_syncs(
-    store: AutoSyncStore, jobs: JobManager, *, tick_s: float = 60.0
+    store: AutoSyncStore,
+    jobs: JobManager,
+    *,
+    tick_s: float = 60.0,
+    max_per_tick: int | None = None,
 ) -> list[ScheduledRun]:
-    """Start the syncs that are due: one per account with auto-sync, per period.
+    """Start the syncs that are due: one per account with auto-sync, per period, within
+    each owner's creation limit and `max_per_tick` (the rest are "deferred").
 
     An account is due when its last scheduled run is at least `auto_sync_minutes` old,
     less half a tick, so a run that fell just after a tick is not pushed a whole tick.
     """
     now = jobs.clock.now()
+    due = [
+        (state, before)
+        for state in await store.auto_sync_states()
+        if (before := _due(state, now, tick_s))
+    ]
+    # Longest waiting first (never run before all), then by id: the order is stable, so
+    # what a tick defers is first in line at the next.
+    due.sort(
+        key=lambda item: (item[0].last_at is not None, item[0].last_at or now, item[0].account.id)
+    )
+    queues: dict[str, deque[tuple[AutoSyncState, datetime]]] = {}
+    for item in due:
+        queues.setdefault(item[0].account.owner, deque()).append(item)
+    budgets = {owner: await jobs.creation_budget(owner) for owner in queues}
     runs: list[ScheduledRun] = []
-    for state in await store.auto_sync_states():
-        account = state.account
-        period = timedelta(minutes=account.auto_sync_minutes or 0)
-        due_before = now - period + min(timedelta(seconds=tick_s / 2), period / 2)
-        if state.last_at is not None and state.last_at > due_before:
-            continue
-        if not await store.claim_auto_sync(account.id, now=now, due_before=due_before):
-            continue  # another scheduler took this period
-        run = await _start(jobs, account.id, account.owner, account.label)
-        await store.record_auto_sync(
-            account.id, outcome=run.outcome, job_id=run.job_id, note=run.note
-        )
-        runs.append(run)
+    created = 0
+    while queues and (max_per_tick is None or created < max_per_tick):
+        for owner in list(queues):  # one run per owner per round: owners take turns
+            if max_per_tick is not None and created >= max_per_tick:
+                break
+            queue = queues[owner]
+            if budgets[owner] > 0:
+                state, due_before = queue.popleft()
+                run = await _claim_and_start(store, jobs, state, now=now, due_before=due_before)
+                if run is not None:
+                    runs.append(run)
+                    if run.outcome == "created":
+                        budgets[owner] -= 1
+                        created += 1
+                    elif run.outcome == "deferred":
+                        budgets[owner] = 0
+            if not queue or budgets[owner] <= 0:
+                runs += [_deferred(s.account, "its owner's job creation limit") for s, _ in queue]
+                del queues[owner]
+    runs += [_deferred(s.account, "this tick's limit") for q in queues.values() for s, _ in q]
     return runs
+
+
+def _due(state: AutoSyncState, now: datetime, tick_s: float) -> datetime | None:
+    """The claim's `due_before` if the account's scheduled run is due, else None."""
+    period = timedelta(minutes=state.account.auto_sync_minutes or 0)
+    due_before = now - period + min(timedelta(seconds=tick_s / 2), period / 2)
+    if state.last_at is not None and state.last_at > due_before:
+        return None
+    return due_before
+
+
+def _deferred(account: Account, reason: str) -> ScheduledRun:
+    note = f"deferred to the next tick: {reason} is reached"
+    log.info("scheduled sync of %s %s", account.label, note)
+    return ScheduledRun(account=account.label, outcome="deferred", job_id=None, note=note)
+
+
+async def _claim_and_start(
+    store: AutoSyncStore,
+    jobs: JobManager,
+    state: AutoSyncState,
+    *,
+    now: datetime,
+    due_before: datetime,
+) -> ScheduledRun | None:
+    """Claim the account's period and start its run; None if another scheduler has it."""
+    account = state.account
+    if not await store.claim_auto_sync(account.id, now=now, due_before=due_before):
+        return None  # another scheduler took this period
+    try:
+        run = await _start(jobs, account.id, account.owner, account.label)
+    except RateLimited:
+        # Someone created jobs between the plan and now: give the period back, so the
+        # account stays due (and first in line) at the next tick.
+        await store.release_auto_sync(account.id, claimed_at=now, previous=state.last_at)
+        return _deferred(account, "its owner's job creation limit")
+    await store.record_auto_sync(account.id, outcome=run.outcome, job_id=run.job_id, note=run.note)
+    return run
 
 
 async def _start(jobs: JobManager, account_id: int, owner: str, label: str) -> ScheduledRun:
@@ -98,10 +171,18 @@ def summary(runs: list[ScheduledRun]) -> dict[str, list[str]]:
 class AutoSyncLoop:
     """The embedded mode's schedule: a tick every `tick_s` seconds in this process."""
 
-    def __init__(self, store: AutoSyncStore, jobs: JobManager, *, tick_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        store: AutoSyncStore,
+        jobs: JobManager,
+        *,
+        tick_s: float = 60.0,
+        max_per_tick: int | None = None,
+    ) -> None:
         self.store = store
         self.jobs = jobs
         self.tick_s = tick_s
+        self.max_per_tick = max_per_tick
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -118,7 +199,9 @@ class AutoSyncLoop:
     async def _forever(self) -> None:
         while True:
             try:
-                await run_due_syncs(self.store, self.jobs, tick_s=self.tick_s)
+                await run_due_syncs(
+                    self.store, self.jobs, tick_s=self.tick_s, max_per_tick=self.max_per_tick
+                )
             except Exception:  # a database hiccup must not end the schedule
                 log.exception("scheduled syncs failed")
             await asyncio.sleep(self.tick_s)

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform, Termination
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.storage.base import GameQuery, StoredGame
 from gamekeeper.web.board import MoveRow, Replay, move_rows, replay
 from gamekeeper.web.formatting import fmt_clock
@@ -63,6 +64,14 @@ def _day(values: dict[str, str], name: str, problems: list[str]) -> date | None:
         return None
 
 
+def parse_account_id(text: str | None) -> int | None:
+    """An account id from a page's query, or None (not digits, or beyond the id column)."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= INT32_MAX else None
+
+
 def parse_filters(params: Mapping[str, str]) -> GameFilters:
     """Lenient on purpose: a value the form doesn't offer is dropped with a note, not a 422."""
     values = {name: params.get(name, "").strip()[:100] for name in FILTER_NAMES}
@@ -78,7 +87,7 @@ def parse_filters(params: Mapping[str, str]) -> GameFilters:
 
     platform, speed = pick("platform", PLATFORMS), pick("speed", SPEEDS)
     result, color = pick("result", RESULTS), pick("color", COLORS)
-    account_id = int(values["account"]) if values["account"].isdigit() else None
+    account_id = parse_account_id(values["account"])
     start, end = _day(values, "from", problems), _day(values, "to", problems)
     query = GameQuery(
         platform=Platform(platform) if platform else None,

@@ -17,9 +17,10 @@ from fastapi.staticfiles import StaticFiles
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import ACTIVE_STATUSES, TERMINAL_STATUSES
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound, GameNotFound, InvalidInput
-from gamekeeper.storage.base import JobQuery
+from gamekeeper.storage.base import JobQuery, StoredGame
 from gamekeeper.web import charts
 from gamekeeper.web.auth import (
     LoginRequired,
@@ -39,6 +40,7 @@ from gamekeeper.web.games import (
     SPEEDS,
     game_rows,
     game_view,
+    parse_account_id,
     parse_filters,
 )
 from gamekeeper.web.jobs import job_card
@@ -56,7 +58,8 @@ HISTORY_SIZE = 20
 #: A login form is a token and a path; anything bigger is not one.
 MAX_LOGIN_BODY = 4096
 
-GameId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: Any positive number: one beyond the id column is simply a game that is not there.
+GameId = Annotated[int, Path(ge=1)]
 
 
 class DashboardStatic(StaticFiles):
@@ -95,31 +98,49 @@ async def _sign_in(request: Request, token: str, next_path: str | None) -> Respo
     return response
 
 
+#: Said when a login link was opened from another site's page (login CSRF).
+LINKED_FROM_ELSEWHERE = (
+    "That login link was opened from another site, so it did not sign you in: "
+    "paste your token here if you meant to."
+)
+
+
 @router.get("/login", response_model=None)
 async def login_page(
     request: Request,
     token: Annotated[str | None, Query(max_length=200)] = None,
     next: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    """The login form; `?token=` (the link `gamekeeper serve` prints) signs in at once."""
-    if token:
-        return await _sign_in(request, token, next)
+    """The login form; `?token=` (the link `gamekeeper serve` prints) signs in at once,
+    unless another site's page sent the browser here (it could sign you in as someone
+    else: login CSRF)."""
     context = {"request": request, "user": None, "page": "login", "next": safe_next(next)}
+    if token:
+        fetch_site = request.headers.get("sec-fetch-site", "").lower()
+        if fetch_site not in ("cross-site", "same-site"):
+            return await _sign_in(request, token, next)
+        return page_response("login.html", context | {"error": LINKED_FROM_ELSEWHERE})
     return page_response("login.html", context | {"error": None})
 
 
 @router.post("/login", response_model=None)
 async def login_submit(request: Request) -> Response:
+    # The body limit (4 KiB here) and the same-origin rule are checked before this runs
+    # (`api.guards`, `api.csrf`); this is the last word on size all the same.
     body = await request.body()
     if len(body) > MAX_LOGIN_BODY:
         return HTMLResponse("request too large", status_code=413)
     form = parse_qs(body.decode("utf-8", "replace"))
-    token = form.get("token", [""])[0]
-    return await _sign_in(request, token, form.get("next", [None])[0])
+    token, next_path = form.get("token", [""])[0], form.get("next", [None])[0]
+    if "\x00" in token or (next_path is not None and "\x00" in next_path):
+        raise InvalidInput("NUL characters are not allowed in the login form")
+    return await _sign_in(request, token, next_path)
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 async def logout() -> RedirectResponse:
+    """POST only (the pages' logout control is a form): a link or an image can't log
+    anyone out."""
     response = RedirectResponse("/login", status_code=303)
     sign_out(response)
     return response
@@ -165,7 +186,7 @@ async def task_lists(request: Request, user: PageUser) -> HTMLResponse:
 @router.get("/accounts")
 async def accounts_page(request: Request, user: PageUser) -> HTMLResponse:
     services = services_of(request)
-    rows = await services.accounts.summaries(owner_filter(user))
+    rows = await services.accounts.summaries(owner_filter(user), viewer=user)
     context = await page_context(request, user, "accounts")
     return page_response("accounts.html", context | {"rows": rows})
 
@@ -218,6 +239,12 @@ async def games_page(request: Request, user: PageUser) -> HTMLResponse:
     )
 
 
+async def _game(services: Services, user: User, game_id: int) -> StoredGame:
+    if game_id > INT32_MAX:  # beyond the id column: not there (and no driver error)
+        raise GameNotFound(f"no game {game_id}")
+    return await services.games.get(user, game_id)
+
+
 @router.get("/games/{game_id}")
 async def game_page(
     request: Request,
@@ -230,7 +257,7 @@ async def game_page(
     services = services_of(request)
     context = await page_context(request, user, "games")
     try:
-        stored = await services.games.get(user, game_id)
+        stored = await _game(services, user, game_id)
     except GameNotFound:
         return page_response(
             "not_found.html", context | {"what": f"game {game_id}"}, status_code=404
@@ -251,7 +278,7 @@ async def game_board(
     """The board after `ply` plies, as SVG, with `orient`'s side at the bottom."""
     services = services_of(request)
     try:
-        stored = await services.games.get(user, game_id)
+        stored = await _game(services, user, game_id)
     except GameNotFound:
         return Response("no such game", status_code=404, media_type="text/plain")
     view = game_view(stored, [], ply=ply, flip=False)
@@ -274,7 +301,7 @@ async def charts_page(
 ) -> HTMLResponse:
     services = services_of(request)
     accounts = await services.accounts.list(owner_filter(user))
-    account_id = int(account) if account and account.isdigit() else None
+    account_id = parse_account_id(account)
     context = await page_context(request, user, "charts")
     problem = None
     try:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.routes.jobs import CREATE_RESPONSES
@@ -14,27 +15,34 @@ from gamekeeper.api.schemas.jobs import JobOut
 from gamekeeper.api.views import job_out
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
+from gamekeeper.domain.limits import INT32_MAX
+from gamekeeper.domain.users import User
 
-router = APIRouter(prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
-AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AccountId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
-async def account_out(services: Services, account: Account) -> AccountOut:
-    return AccountOut.of(await services.accounts.summary(account))
+async def account_out(services: Services, account: Account, viewer: User) -> AccountOut:
+    return AccountOut.of(await services.accounts.summary(account, viewer=viewer))
 
 
 @router.post("", status_code=201, response_model=AccountOut)
 async def add_account(body: AccountCreate, user: CurrentUser, services: ServicesDep) -> AccountOut:
     """Add an account (returns the existing one if you have it already)."""
-    account = await services.accounts.add(user.name, body.platform, body.username)
-    return await account_out(services, account)
+    account = await services.accounts.add(
+        user.name, body.platform, body.username, exempt=user.is_admin
+    )
+    return await account_out(services, account, user)
 
 
 @router.get("", response_model=list[AccountOut])
 async def list_accounts(user: CurrentUser, services: ServicesDep) -> list[AccountOut]:
     """Your accounts (every account for an admin)."""
-    return [AccountOut.of(s) for s in await services.accounts.summaries(owner_filter(user))]
+    summaries = await services.accounts.summaries(owner_filter(user), viewer=user)
+    return [AccountOut.of(s) for s in summaries]
 
 
 @router.get("/{account_id}", response_model=AccountOut)
@@ -42,7 +50,7 @@ async def get_account(
     account_id: AccountId, user: CurrentUser, services: ServicesDep
 ) -> AccountOut:
     account = await services.accounts.get(account_id, owner=owner_filter(user))
-    return await account_out(services, account)
+    return await account_out(services, account, user)
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
@@ -53,7 +61,7 @@ async def update_account(
     account = await services.accounts.set_auto_sync(
         account_id, body.auto_sync_minutes, owner=owner_filter(user)
     )
-    return await account_out(services, account)
+    return await account_out(services, account, user)
 
 
 @router.delete("/{account_id}", status_code=204, response_class=Response)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import AdminUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.routes.jobs import CREATE_RESPONSES, JobId, parse_statuses
 from gamekeeper.api.schemas.jobs import JobCreate, JobOut, JobPageOut, SweepOut
-from gamekeeper.api.schemas.users import TokenOut, UserCreate, UserOut
+from gamekeeper.api.schemas.users import TokenCreate, TokenInfoOut, TokenOut, UserCreate, UserOut
 from gamekeeper.api.views import job_out, jobs_out
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.domain.users import Role
 from gamekeeper.storage.base import JobQuery
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
 
 @router.get("/jobs", response_model=JobPageOut)
@@ -81,15 +85,43 @@ async def users(admin: AdminUser, services: ServicesDep) -> list[UserOut]:
 async def add_user(body: UserCreate, admin: AdminUser, services: ServicesDep) -> TokenOut:
     """Create a user and their first token (shown once)."""
     user = await services.users.add_user(body.name, role=Role(body.role))
-    return TokenOut(user=UserOut.of(user), token=await services.users.issue_token(user))
+    token = await services.users.issue_token(
+        user, label="first token", expires_in_days=body.expires_in_days
+    )
+    return TokenOut(user=UserOut.of(user), token=token)
+
+
+UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+TokenId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 @router.post("/users/{name}/tokens", status_code=201, response_model=TokenOut)
 async def add_token(
-    name: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")],
-    admin: AdminUser,
-    services: ServicesDep,
+    name: UserName, admin: AdminUser, services: ServicesDep, body: TokenCreate | None = None
 ) -> TokenOut:
-    """Another token for a user (shown once)."""
+    """Another token for a user (shown once), optionally expiring after some days."""
+    body = body or TokenCreate()
     user = await services.users.get_user(name)
-    return TokenOut(user=UserOut.of(user), token=await services.users.issue_token(user))
+    token = await services.users.issue_token(
+        user, label=body.label, expires_in_days=body.expires_in_days
+    )
+    return TokenOut(user=UserOut.of(user), token=token)
+
+
+@router.get("/users/{name}/tokens", response_model=list[TokenInfoOut])
+async def list_tokens(
+    name: UserName, admin: AdminUser, services: ServicesDep
+) -> list[TokenInfoOut]:
+    """A user's tokens: id, label, when made, last used (to the minute) and expiry."""
+    now = services.users.now()
+    return [TokenInfoOut.of(t, now) for t in await services.users.tokens(name)]
+
+
+@router.delete("/users/{name}/tokens/{token_id}", status_code=204, response_class=Response)
+async def revoke_token(
+    name: UserName, token_id: TokenId, admin: AdminUser, services: ServicesDep
+) -> Response:
+    """Revoke a token: refused from now on; its open event streams end within
+    `GAMEKEEPER_STREAM_AUTH_RECHECK_S`."""
+    await services.users.revoke(name, token_id)
+    return Response(status_code=204)

@@ -9,15 +9,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response, StreamingResponse
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas.games import GameDetailOut, GameOut, GamePageOut
 from gamekeeper.domain.games import Platform
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.storage.base import GameQuery
 
-router = APIRouter(prefix="/api/games", tags=["games"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/games", tags=["games"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
-GameId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+GameId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 SPEEDS = Literal["ultraBullet", "bullet", "blitz", "rapid", "classical", "correspondence"]
 MEDIA_TYPES = {
     "pgn": "application/x-chess-pgn",
@@ -35,7 +39,7 @@ class GameFilters:
 
 
 def game_filters(
-    account_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     platform: Annotated[Literal["lichess", "chesscom", "pgn"] | None, Query()] = None,
     speed: Annotated[SPEEDS | None, Query()] = None,
     result: Annotated[Literal["1-0", "0-1", "1/2-1/2", "*"] | None, Query()] = None,

@@ -8,16 +8,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep, owner_filter
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
+from gamekeeper.api.streams import while_signed_in
 from gamekeeper.api.views import job_out, jobs_out
 from gamekeeper.domain.jobs import Job, JobStatus
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import JobQuery
 
-router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
 CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Another job is active for this account"},
@@ -54,7 +59,7 @@ async def list_jobs(
     services: ServicesDep,
     status: Annotated[list[str] | None, Query()] = None,
     job_type: Annotated[str | None, Query(max_length=40)] = None,
-    account_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobPageOut:
@@ -103,6 +108,7 @@ def _last_version(value: str | None) -> int:
 
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse)
 async def job_events(
+    request: Request,
     job: VisibleJob,
     services: ServicesDep,
     last_event_id: Annotated[str | None, Header(max_length=40)] = None,
@@ -110,23 +116,28 @@ async def job_events(
     """The job now (`job` events, id = its version), every change, then an `end` event.
 
     Reconnect with `Last-Event-ID` to skip what you saw: every event is a full snapshot,
-    so the first one after a reconnect carries everything you missed.
+    so the first one after a reconnect carries everything you missed. The stream ends
+    early, without `end`, once its token is revoked or expires.
     """
     seen = _last_version(last_event_id)
-    async for snapshot in services.jobs.watch(job.id):
+    snapshots = while_signed_in(request, services, services.jobs.watch(job.id))
+    async for snapshot in snapshots:
         if snapshot.version > seen:
             seen = snapshot.version
             payload = await job_out(services, snapshot)
             yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=str(seen))
-    yield ServerSentEvent(data={"status": "end"}, event="end")
+    if await services.users.authenticate(request.state.token) is not None:
+        yield ServerSentEvent(data={"status": "end"}, event="end")
 
 
 @router.get("/events", response_class=EventSourceResponse)
 async def all_events(
     request: Request, user: CurrentUser, services: ServicesDep
 ) -> AsyncIterator[ServerSentEvent]:
-    """Every change to your jobs (all jobs for an admin): active ones first, then changes."""
-    async for job in services.jobs.watch_all(owner=owner_filter(user)):
+    """Every change to your jobs (all jobs for an admin): active ones first, then changes,
+    until the token is revoked or expires."""
+    changes = services.jobs.watch_all(owner=owner_filter(user))
+    async for job in while_signed_in(request, services, changes):
         payload = await job_out(services, job)
         yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=job.id)
 

@@ -7,15 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.services.stats import OpeningResult
 
-router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
+)
 
 AccountFilter = Annotated[
     int | None,
-    Query(ge=1, le=2**31 - 1, description="one account (default: all of yours)"),
+    Query(ge=1, le=INT32_MAX, description="one account (default: all of yours)"),
 ]
 
 

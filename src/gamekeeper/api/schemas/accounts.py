@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from gamekeeper.api.schemas.base import USERNAME_PATTERN, Strict
 from gamekeeper.api.schemas.jobs import JobOut
+from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.services.accounts import AccountSummary
 
 # -- accounts ---------------------------------------------------------------------
@@ -27,7 +28,7 @@ class AccountUpdate(Strict):
 class AccountSync(Strict):
     job_type: Literal["sync_games", "sync_metadata", "sync_moves"] = "sync_games"
     since: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    max: int | None = Field(default=None, ge=1)
+    max: int | None = Field(default=None, ge=1, le=INT32_MAX)
     limit: int | None = Field(default=None, ge=1, le=1_000_000)
     delay_ms: int | None = Field(default=None, ge=0, le=600_000)
 

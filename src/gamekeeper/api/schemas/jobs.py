@@ -13,6 +13,9 @@ from gamekeeper.domain.jobs import Job, Phase, PhaseStatus
 
 # -- jobs -------------------------------------------------------------------------
 
+#: Parameters a job may be given (the kinds take fewer than ten).
+MAX_PARAMETERS = 32
+
 
 class AccountRef(BaseModel):
     id: int
@@ -160,6 +163,9 @@ class JobCreate(Strict):
     job_type: str = Field(min_length=1, max_length=40, examples=["sync_games"])
     parameters: dict[str, Any] = Field(
         default_factory=dict,
+        # No job kind takes more than a handful: a body of many thousand keys is refused
+        # before anything walks it.
+        max_length=MAX_PARAMETERS,
         examples=[{"platform": "lichess", "username": "alice"}, {"account_id": 1}],
     )
 

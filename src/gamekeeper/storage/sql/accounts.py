@@ -9,8 +9,11 @@ import sqlalchemy as sa
 
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
-from gamekeeper.domain.users import Role, User
+from gamekeeper.domain.users import ApiToken, Role, User
 from gamekeeper.storage.sql.schema import accounts, games, jobs, tokens, users
+
+#: A token's columns but its hash (which never leaves storage).
+_TOKEN_COLUMNS = [c for c in tokens.c if c.name != "token_hash"]
 
 
 def _row_to_account(row: sa.RowMapping) -> Account:
@@ -47,6 +50,25 @@ def add_account(conn: sa.Connection, owner: str, platform: Platform, username: s
     return account
 
 
+#: The first key of the advisory locks that serialise one owner's account additions.
+_OWNER_LOCK = 7468032
+
+
+def lock_owner(conn: sa.Connection, owner: str) -> None:
+    """Serialise account changes of `owner` until the transaction ends (SQLite's
+    BEGIN IMMEDIATE already holds the write lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key, hashtext(:owner))"),
+            {"key": _OWNER_LOCK, "owner": owner},
+        )
+
+
+def count_accounts(conn: sa.Connection, owner: str) -> int:
+    stmt = sa.select(sa.func.count()).select_from(accounts).where(accounts.c.owner == owner)
+    return int(conn.execute(stmt).scalar_one())
+
+
 def get_account(conn: sa.Connection, account_id: int) -> Account | None:
     row = conn.execute(accounts.select().where(accounts.c.id == account_id)).mappings().first()
     return _row_to_account(row) if row else None
@@ -77,10 +99,14 @@ def list_accounts(conn: sa.Connection, owner: str | None) -> list[Account]:
 
 
 def account_summaries(
-    conn: sa.Connection, owner: str | None, account_ids: Sequence[int] | None = None
+    conn: sa.Connection,
+    owner: str | None,
+    account_ids: Sequence[int] | None = None,
+    job_owner: str | None = None,
 ) -> list[tuple[Account, int, str | None]]:
-    """Accounts (an owner's, or these ids) with their stored games and last job's id, in
-    one query: each count runs on the index of its side (`ix_games_white`/`_black`)."""
+    """Accounts (an owner's, or these ids) with their stored games and last job's id
+    (only `job_owner`'s jobs, if given), in one query: each count runs on the index of
+    its side (`ix_games_white`/`_black`)."""
 
     def side_count(side: str) -> sa.ScalarSelect[int]:
         column = games.c[f"{side}_id"]
@@ -99,9 +125,12 @@ def account_summaries(
         )
         .scalar_subquery()
     )
+    mine = jobs.c.account_id == accounts.c.id
+    if job_owner is not None:
+        mine = sa.and_(mine, jobs.c.owner == job_owner)
     last_job = (
         sa.select(jobs.c.id)
-        .where(jobs.c.account_id == accounts.c.id)
+        .where(mine)
         .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -153,19 +182,71 @@ def list_users(conn: sa.Connection) -> list[User]:
     return [_row_to_user(r) for r in conn.execute(users.select().order_by(users.c.id)).mappings()]
 
 
-def add_token(conn: sa.Connection, user_id: int, token_hash: str, label: str) -> None:
-    conn.execute(
-        tokens.insert().values(
-            user_id=user_id, token_hash=token_hash, label=label, created_at=datetime.now(UTC)
-        )
+def _row_to_token(row: sa.RowMapping) -> ApiToken:
+    return ApiToken(
+        id=row["id"],
+        user_id=row["user_id"],
+        label=row["label"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        expires_at=row["expires_at"],
     )
 
 
-def user_for_token(conn: sa.Connection, token_hash: str) -> User | None:
+def add_token(
+    conn: sa.Connection,
+    user_id: int,
+    token_hash: str,
+    label: str,
+    expires_at: datetime | None = None,
+) -> ApiToken:
+    stmt = tokens.insert().values(
+        user_id=user_id,
+        token_hash=token_hash,
+        label=label,
+        created_at=datetime.now(UTC),
+        expires_at=expires_at,
+    )
+    row = conn.execute(stmt.returning(*_TOKEN_COLUMNS)).mappings().one()
+    return _row_to_token(row)
+
+
+def token_owner(conn: sa.Connection, token_hash: str) -> tuple[User, ApiToken] | None:
     stmt = (
-        sa.select(users)
+        sa.select(
+            users,
+            tokens.c.id.label("token_id"),
+            tokens.c.label.label("token_label"),
+            tokens.c.created_at.label("token_created_at"),
+            tokens.c.last_used_at,
+            tokens.c.expires_at,
+        )
         .join(tokens, tokens.c.user_id == users.c.id)
         .where(tokens.c.token_hash == token_hash)
     )
     row = conn.execute(stmt).mappings().first()
-    return _row_to_user(row) if row else None
+    if row is None:
+        return None
+    token = ApiToken(
+        id=row["token_id"],
+        user_id=row["id"],
+        label=row["token_label"],
+        created_at=row["token_created_at"],
+        last_used_at=row["last_used_at"],
+        expires_at=row["expires_at"],
+    )
+    return _row_to_user(row), token
+
+
+def touch_token(conn: sa.Connection, token_id: int, now: datetime) -> None:
+    conn.execute(tokens.update().where(tokens.c.id == token_id).values(last_used_at=now))
+
+
+def list_tokens(conn: sa.Connection, user_id: int) -> list[ApiToken]:
+    stmt = sa.select(*_TOKEN_COLUMNS).where(tokens.c.user_id == user_id).order_by(tokens.c.id)
+    return [_row_to_token(r) for r in conn.execute(stmt).mappings()]
+
+
+def revoke_token(conn: sa.Connection, user_id: int, token_id: int) -> bool:
+    stmt = tokens.delete().where(tokens.c.id == token_id, tokens.c.user_id == user_id)
+    return conn.execute(stmt).rowcount == 1

@@ -121,6 +121,17 @@ class JobQueries(SqlRunner):
         )
         await self.write(lambda tx: tx.conn.execute(stmt))
 
+    async def release_auto_sync(
+        self, account_id: int, *, claimed_at: datetime, previous: datetime | None
+    ) -> None:
+        mine = sa.and_(auto_syncs.c.account_id == account_id, auto_syncs.c.last_at == claimed_at)
+        stmt: sa.Delete | sa.Update = (
+            auto_syncs.delete().where(mine)
+            if previous is None
+            else auto_syncs.update().where(mine).values(last_at=previous)
+        )
+        await self.write(lambda tx: tx.conn.execute(stmt))
+
     # -- the upstream gate's shared state (embedded mode) ----------------------
 
     async def upstream_state(self, host: str) -> HostState | None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import secrets
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -18,7 +21,7 @@ import sqlalchemy as sa
 
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
-from gamekeeper.errors import GamekeeperError, StorageError
+from gamekeeper.errors import GamekeeperError, InvalidInput, StorageError
 from gamekeeper.storage.base import UpsertResult
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import jobs as sql_jobs
@@ -31,6 +34,8 @@ from gamekeeper.storage.sql.engine import (
 
 R = TypeVar("R")
 P = ParamSpec("P")
+
+log = logging.getLogger(__name__)
 
 
 class SqlTx:
@@ -74,8 +79,22 @@ def libpq_url(url: str) -> str:
     return normalise_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _logged(exc: BaseException) -> str:
+    """Log the driver's own words under a fresh reference, and return the reference.
+
+    The words stay in the log: they can quote the statement, its values and the
+    database's internals, which API users have no business reading.
+    """
+    reference = secrets.token_hex(4)
+    detail = exc.args[0] if exc.args else exc
+    log.error("database error (reference %s): %s: %s", reference, type(exc).__name__, detail)
+    return reference
+
+
 def translated(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn SQLAlchemy's errors into `StorageError` at this boundary."""
+    """Turn SQLAlchemy's (and the drivers') errors into ours at this boundary: a value
+    the database can't take is `InvalidInput`, anything else `StorageError`; the
+    message says "database error" with a reference into the log."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -83,12 +102,42 @@ def translated(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except GamekeeperError:
             raise
+        except (sa.exc.DataError, OverflowError) as exc:
+            # Out of range, or text the column can't hold: the edges bound values so
+            # this should not happen, but if it does it is about the input.
+            reference = _logged(exc)
+            raise InvalidInput(
+                f"a value does not fit the database (reference {reference})"
+            ) from exc
         except sa.exc.SQLAlchemyError as exc:
+            reference = _logged(exc)
             raise StorageError(
-                f"database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}"
+                f"database error (reference {reference}; the server log has the details)"
             ) from exc
 
     return wrapper
+
+
+#: Seconds to wait before each new try after the database dropped the connection: a
+#: restart or failover of PostgreSQL drops them all, and is over in a moment.
+RECONNECT_DELAYS_S = (0.1, 0.5, 2.0)
+
+
+def _reconnecting(once: Callable[[], R]) -> R:
+    """`once()`, tried again on a fresh connection when the database dropped the one it
+    had (a restart, a failover, `pg_terminate_backend`). The transaction it was in rolled
+    back with it, so doing it again does it once; a drop during COMMIT is the one
+    ambiguous case, and every write gamekeeper makes can be repeated (games upsert, job
+    rows are guarded by their attempt). Other errors are not retried."""
+    for delay in RECONNECT_DELAYS_S:
+        try:
+            return once()
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost (%s); trying again", type(exc.orig).__name__)
+            time.sleep(delay)  # in the store's own thread, never the event loop's
+    return once()
 
 
 class SqlRunner:
@@ -125,15 +174,21 @@ class SqlRunner:
 
     @translated
     def _write(self, work: Callable[[SqlTx], R], *, job_creation: bool = False) -> R:
-        with self.engine.begin() as conn:
-            if job_creation:
-                lock_for_job_creation(conn)
-            return work(SqlTx(conn))
+        def once() -> R:
+            with self.engine.begin() as conn:
+                if job_creation:
+                    lock_for_job_creation(conn)
+                return work(SqlTx(conn))
+
+        return _reconnecting(once)
 
     @translated
     def _read(self, work: Callable[[sa.Connection], R]) -> R:
-        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-            return work(conn)
+        def once() -> R:
+            with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+                return work(conn)
+
+        return _reconnecting(once)
 
     async def write(self, work: Callable[[SqlTx], R]) -> R:
         return await self._in_thread(self._write, work)

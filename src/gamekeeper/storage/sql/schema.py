@@ -65,7 +65,10 @@ tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("label", sa.String(100), nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # Written at most once a minute per token (`services/users.py`).
     sa.Column("last_used_at", UtcDateTime),
+    # NULL: the token does not expire.
+    sa.Column("expires_at", UtcDateTime),
 )
 
 accounts = sa.Table(
@@ -103,6 +106,10 @@ jobs = sa.Table(
     sa.Column("checkpoint", Json),
     sa.Column("result", Json),
     sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
+    # The attempt whose run committed the last checkpoint (0: none), and the runs that
+    # died before their first one: the sweeper bounds the two apart.
+    sa.Column("checkpoint_attempt", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stalled_runs", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("scheduled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
