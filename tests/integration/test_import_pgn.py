@@ -320,7 +320,8 @@ async def test_games_without_opening_tags_are_named_by_the_book(
 ) -> None:
     path = tmp_path / "untagged.pgn"
     path.write_text(
-        '[Event "club"]\n[White "a"]\n[Black "b"]\n[Result "*"]\n\n1. e4 c6 2. d4 d5 3. Nc3 dxe4 *\n\n'
+        '[Event "club"]\n[White "a"]\n[Black "b"]\n[Result "*"]\n\n'
+        "1. e4 c6 2. d4 d5 3. Nc3 dxe4 *\n\n"
         '[Event "club"]\n[White "a"]\n[Black "b"]\n[Result "*"]\n[Opening "Our own name"]\n\n'
         "1. e4 c6 *\n"
     )
