@@ -82,6 +82,8 @@ accounts = sa.Table(
     sa.Column("username_key", sa.String(64), nullable=False),
     sa.Column("platform_user_id", sa.String(64)),
     sa.Column("auto_sync_minutes", sa.Integer),
+    # A sync of this account runs the engine on the games it stored (issue: analysis).
+    sa.Column("auto_analyze", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("owner", "platform", "username_key"),
 )
