@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import chess
 
@@ -10,7 +11,15 @@ from gamekeeper.analysis.base import PositionEval
 from gamekeeper.analysis.evals import INITIAL_CP
 from gamekeeper.domain.games import Eval, Game
 
-__all__ = ["lichess_scores", "replay", "white_first", "white_to_move_at"]
+__all__ = [
+    "lichess_scores",
+    "replay",
+    "starts_from_standard",
+    "white_first",
+    "white_to_move_at",
+]
+
+_STANDARD_FIELDS: Final = chess.STARTING_FEN.split()[:4]
 
 
 def white_first(game: Game) -> bool:
@@ -42,19 +51,31 @@ def replay(game: Game) -> tuple[list[chess.Board], str | None]:
     return boards, None
 
 
-def lichess_scores(evals: Sequence[PositionEval | None]) -> list[Eval | None]:
+def lichess_scores(game: Game, evals: Sequence[PositionEval | None]) -> list[Eval | None]:
     """The scores Lichess's formulas read: +15 cp before move 1, no checkmated position.
 
-    Lichess scores the start as +15 cp whatever the engine says, and has no evaluation
-    of a checkmated position (so the mating move gets no ACPL or accuracy entry).
+    Lichess scores the standard start position as +15 cp whatever the engine says (for
+    another start, our engine's score of it is kept), and has no evaluation of a
+    checkmated position (so the mating move gets no ACPL or accuracy entry).
     """
-    scores: list[Eval | None] = [Eval(cp=INITIAL_CP)]
-    for entry in evals[1:]:
-        if entry is None or entry.score.mate == 0 or entry.score == Eval():
-            scores.append(None)
-        else:
-            scores.append(entry.score)
+    start = evals[0] if evals else None
+    if starts_from_standard(game) or start is None:
+        scores: list[Eval | None] = [Eval(cp=INITIAL_CP)]
+    else:
+        scores = [_usable(start)]
+    scores.extend(_usable(entry) for entry in evals[1:])
     return scores
+
+
+def starts_from_standard(game: Game) -> bool:
+    """True when the game starts from the standard position."""
+    return not game.initial_fen or game.initial_fen.split()[:4] == _STANDARD_FIELDS
+
+
+def _usable(entry: PositionEval | None) -> Eval | None:
+    if entry is None or entry.score.mate == 0 or entry.score == Eval():
+        return None
+    return entry.score
 
 
 def white_to_move_at(index: int, white_starts: bool) -> bool:

@@ -49,7 +49,9 @@ def load_entry_point(entry_point: EntryPoint) -> AnalysisPlugin | None:
     """The plugin an entry point names, or None (logged) if it is broken."""
     try:
         loaded = entry_point.load()
-        plugin = loaded() if isinstance(loaded, type) or not _looks_like_plugin(loaded) else loaded
+        # A class has the attributes too: instantiate it; call another factory as well.
+        is_factory = isinstance(loaded, type) or not _looks_like_plugin(loaded)
+        plugin = loaded() if is_factory and callable(loaded) else loaded
     except Exception:
         log.exception("analysis plugin %r (%s) failed to load", entry_point.name, entry_point.value)
         return None

@@ -25,7 +25,7 @@ class AccuracyPlugin:
         # As lila, plies without a score are dropped (not skipped in place).
         cps = [
             cp
-            for i, score in enumerate(lichess_scores(evals))
+            for i, score in enumerate(lichess_scores(game, evals))
             if i > 0
             and score is not None
             and (cp := force_cp(score, white_to_move_at(i, white))) is not None

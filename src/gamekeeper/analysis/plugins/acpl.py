@@ -24,7 +24,7 @@ class AcplPlugin:
         white = white_first(game)
         cps = [
             None if score is None else force_cp(score, white_to_move_at(i, white))
-            for i, score in enumerate(lichess_scores(evals))
+            for i, score in enumerate(lichess_scores(game, evals))
         ]
         return {
             "white": acpl(cps, True, white_first=white),

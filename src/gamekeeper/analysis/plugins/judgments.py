@@ -28,7 +28,7 @@ class JudgmentsPlugin:
         if not evals:
             return None
         moves = game.moves or ()
-        scores = lichess_scores(evals)
+        scores = lichess_scores(game, evals)
         boards, _ = replay(game)
         white = white_first(game)
         entries: list[JsonValue] = []
