@@ -253,8 +253,7 @@ class EnginePool:
                     self.restarts += 1
                 assert engine.protocol is not None
                 self.calls += 1
-                info = await engine.protocol.analyse(board, limit, game=game)
-                return _position_eval(info)
+                return _position_eval(await _analyse(engine.protocol, board, limit, game))
             except chess.engine.EngineTerminatedError as exc:
                 log.warning("engine %s died (%s); starting it again", engine.pid, exc)
                 engine.close()
@@ -263,6 +262,32 @@ class EnginePool:
                         f"the engine died twice on {board.fen()}: {exc}", fen=board.fen()
                     ) from exc
         raise AssertionError("unreachable")
+
+
+async def _analyse(
+    protocol: chess.engine.UciProtocol, board: chess.Board, limit: chess.engine.Limit, game: object
+) -> chess.engine.InfoDict:
+    """`protocol.analyse`, safe to cancel at any moment.
+
+    Cancelling python-chess's `analyse` while the engine has not answered `isready`
+    yet sends `stop` before `go`, and the search then runs on unattended (and
+    `_readyok` fails on the cancelled future). So the start is shielded, and a search
+    that starts after its caller was cancelled is stopped as soon as it begins.
+    """
+    starting = asyncio.ensure_future(protocol.analysis(board, limit, game=game))
+    try:
+        analysis = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        starting.add_done_callback(_stop_once_started)
+        raise
+    with analysis:  # leaving it, cancelled or not, sends `stop` to a running search
+        await analysis.wait()
+    return analysis.info
+
+
+def _stop_once_started(starting: asyncio.Future[chess.engine.AnalysisResult]) -> None:
+    if not starting.cancelled() and starting.exception() is None:
+        starting.result().stop()
 
 
 def _position_eval(info: chess.engine.InfoDict) -> PositionEval:
