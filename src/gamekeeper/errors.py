@@ -22,7 +22,8 @@ GamekeeperError
 │   ├── JobLost
 │   └── IllegalTransition
 └── AnalysisError
-    └── EngineNotFound
+    └── EngineUnavailable               the engine binary is missing or broken
+        └── EngineNotFound
 ```
 
 Each class's docstring is its default message. Third-party errors are translated
@@ -176,7 +177,13 @@ class AnalysisError(GamekeeperError):
     code = "analysis_error"
 
 
-class EngineNotFound(AnalysisError):
-    """The chess engine binary was not found."""
+class EngineUnavailable(AnalysisError):
+    """The chess engine cannot be started: set GAMEKEEPER_STOCKFISH_PATH to a Stockfish."""
+
+    code = "engine_unavailable"
+
+
+class EngineNotFound(EngineUnavailable):
+    """No chess engine was found: set GAMEKEEPER_STOCKFISH_PATH to a Stockfish binary."""
 
     code = "engine_not_found"
