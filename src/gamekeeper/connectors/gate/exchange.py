@@ -177,6 +177,10 @@ class UpstreamGate:
             except httpx.TransportError as exc:
                 self._failures += 1
                 raise StreamBroken(f"{self.name}: the connection broke mid-stream ({exc})") from exc
+            except httpx.DecodingError as exc:
+                # A RequestError, not a TransportError: a corrupt compressed body.
+                self._failures += 1
+                raise StreamBroken(f"{self.name}: the stream could not be decoded") from exc
 
     async def backoff(
         self,
@@ -270,6 +274,10 @@ class UpstreamGate:
                 await response.aread()
         except httpx.TransportError as exc:
             return _Failure(reason=f"{name} broke off its answer ({exc})", cause=exc)
+        except httpx.DecodingError as exc:
+            # httpx.DecodingError is a RequestError, not a TransportError (a corrupt
+            # gzip/zstd/brotli body): worth another try like a broken-off answer.
+            return _Failure(reason=f"{name} sent a body that could not be decoded", cause=exc)
         await self._clear_strikes()
         error = error_for_status(response, name)
         if error is not None:
