@@ -27,6 +27,7 @@ from gamekeeper.sync.schedule import AutoSyncLoop, run_due_syncs, summary
 
 if TYPE_CHECKING:
     from gamekeeper.connectors.gate.file import FileHostCoordinators
+    from gamekeeper.connectors.gate.policy import UpstreamPlan
     from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
     from gamekeeper.connectors.gate.upstreams import Upstreams
     from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
@@ -84,6 +85,38 @@ def default_registry(
     return JobRegistry(loader=load)
 
 
+def upstreams_from(settings: Settings) -> UpstreamPlan:
+    """The upstream hosts' politeness rules, from the settings: Lichess has its own
+    cool-down, and a floor under `Retry-After`; any other host is treated as Chess.com."""
+    from gamekeeper.connectors.gate.policy import GatePolicy, UpstreamPlan, host_key, user_agent
+
+    def policy(base_url: str, cooldown_s: float, *, floor: bool) -> GatePolicy:
+        return GatePolicy(
+            name=host_key(base_url),
+            user_agent=user_agent(settings.contact),
+            min_interval_s=settings.upstream_min_interval_s,
+            cooldown_s=cooldown_s,
+            cooldown_is_floor=floor,
+            cooldown_max_s=max(cooldown_s, settings.upstream_cooldown_max_s),
+            attempts=settings.upstream_attempts,
+            backoff_base_s=settings.upstream_backoff_base_s,
+            backoff_max_s=settings.upstream_backoff_max_s,
+            busy_grace_s=settings.upstream_busy_grace_s,
+        )
+
+    chesscom = policy(settings.chesscom_url, settings.chesscom_cooldown_s, floor=False)
+    lichess = policy(settings.lichess_url, settings.lichess_cooldown_s, floor=True)
+    return UpstreamPlan(
+        lichess_url=settings.lichess_url,
+        chesscom_url=settings.chesscom_url,
+        # Lichess's rules win when both URLs name one host (as emulators may).
+        policies={chesscom.name: chesscom, lichess.name: lichess},
+        default=chesscom,
+        connect_timeout_s=settings.upstream_connect_timeout_s,
+        read_timeout_s=settings.upstream_read_timeout_s,
+    )
+
+
 class Sites:
     """The upstream gates and their cross-process coordination, built on first use."""
 
@@ -98,7 +131,8 @@ class Sites:
 
             self.gate = gate_for(self._store)
             coordinator_for = self.gate.coordinator_for if self.gate else None
-            self.upstreams = Upstreams(self._settings, coordinator_for=coordinator_for)
+            plan = upstreams_from(self._settings)
+            self.upstreams = Upstreams(plan, coordinator_for=coordinator_for)
         return self.upstreams
 
     async def aclose(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from gamekeeper.bootstrap import upstreams_from
 from gamekeeper.connectors.gate.upstreams import Upstreams
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.chesscom_records import ChessComCorpus
@@ -71,7 +72,7 @@ def upstreams_for() -> UpstreamsFor:
             "upstream_connect_timeout_s": 5.0,
         }
         values.update(overrides)
-        async with Upstreams(Settings(**values)) as upstreams:
+        async with Upstreams(upstreams_from(Settings(**values))) as upstreams:
             yield upstreams
 
     return make

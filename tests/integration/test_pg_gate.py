@@ -16,8 +16,11 @@ import httpx
 import psycopg
 import pytest
 
-from gamekeeper.connectors.gate.postgres import LOCK_CLASS, PostgresHostCoordinators, lock_key
-from gamekeeper.connectors.gate.upstreams import Upstreams, host_key
+from gamekeeper.bootstrap import upstreams_from
+from gamekeeper.connectors.gate.policy import host_key
+from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
+from gamekeeper.connectors.gate.upstreams import Upstreams
+from gamekeeper.domain import locks
 from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_async
@@ -69,7 +72,9 @@ def worker(postgres_url: str, lichess_url: str) -> Worker:
         )
         coordinators = PostgresHostCoordinators(libpq_url(postgres_url))
         try:
-            async with Upstreams(settings, coordinator_for=coordinators.coordinator_for) as up:
+            async with Upstreams(
+                upstreams_from(settings), coordinator_for=coordinators.coordinator_for
+            ) as up:
                 yield Gates(up, lichess_url)
         finally:
             await coordinators.aclose()
@@ -113,9 +118,9 @@ async def test_a_429_seen_by_one_worker_pauses_the_other_until_the_cooldown_ends
 async def test_a_dead_holder_frees_the_host_and_a_cancelled_wait_leaks_nothing(
     worker: Worker, lichess: LichessEmulator, postgres_url: str, lichess_url: str
 ) -> None:
-    key = lock_key(host_key(lichess_url))
+    key = locks.host_key(host_key(lichess_url))
     holder = await psycopg.AsyncConnection.connect(libpq_url(postgres_url), autocommit=True)
-    await holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, key))
+    await holder.execute("SELECT pg_advisory_lock(%s, %s)", (locks.UPSTREAM_SLOT, key))
     async with worker() as one:
         # A request queued behind the holder, then given up: its wait must not leave
         # the lock taken when the holder goes.
@@ -143,7 +148,7 @@ async def _until_waiting(postgres_url: str, key: int) -> None:
             cursor = await conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                 "AND classid = %s::oid AND objid = %s::oid AND NOT granted",
-                (LOCK_CLASS, key & 0xFFFFFFFF),
+                (locks.UPSTREAM_SLOT, key & 0xFFFFFFFF),
             )
             row = await cursor.fetchone()
             if row and row[0]:
@@ -159,3 +164,29 @@ async def _cooldown_until(postgres_url: str, host: str) -> Any:
         )
         row = await cursor.fetchone()
     return row[0] if row else None
+
+
+async def test_a_database_failure_is_a_storage_error_without_driver_text(
+    postgres_url: str, lichess_url: str
+) -> None:
+    from gamekeeper.errors import StorageError
+
+    # A database that does not exist: the driver's message names it and says FATAL.
+    conninfo = libpq_url(postgres_url).rsplit("/", 1)[0] + "/gamekeeper_no_such_database"
+    coordinators = PostgresHostCoordinators(conninfo)
+    settings = Settings(lichess_url=lichess_url, upstream_backoff_base_s=0.01)
+    try:
+        async with Upstreams(
+            upstreams_from(settings), coordinator_for=coordinators.coordinator_for
+        ) as up:
+            request = httpx.Request("GET", f"{lichess_url}/api/user/alice")
+            with pytest.raises(StorageError) as caught:
+                await up.lichess.send(request)
+    finally:
+        await coordinators.aclose()
+    driver_text = str(caught.value.__cause__)
+    assert "gamekeeper_no_such_database" in driver_text
+    message = caught.value.message
+    assert "could not reach the database" in message
+    for leak in ("gamekeeper_no_such_database", "FATAL", "psycopg", driver_text):
+        assert leak not in message

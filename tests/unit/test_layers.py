@@ -1,6 +1,6 @@
 """The import contracts hold, and they would catch a violation (each rule of DESIGN.md:
 jobs don't see the SQL store, analysis sees only domain, errors and python-chess, the
-edges don't import SQLAlchemy, api and web are peers)."""
+edges don't import SQLAlchemy, api and web are peers, connectors don't read settings)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def clean_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("analysis/__init__.py", "import gamekeeper.storage.base", "analysis imports only"),
         ("web/games.py", "import gamekeeper.api.deps", "api and web are peers"),
         ("api/views.py", "import sqlalchemy", "edges never import"),
+        ("connectors/gate/upstreams.py", "import gamekeeper.settings", "connectors do not import"),
     ],
 )
 def test_a_deliberate_violation_breaks_its_contract(

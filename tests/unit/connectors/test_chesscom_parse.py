@@ -16,13 +16,13 @@ from gamekeeper.connectors.chesscom.records import (
     parse_profile,
     parse_time_control,
     platform_game_id,
-    split_pgn,
 )
 from gamekeeper.connectors.chesscom.source import (
     build_archives_request,
     build_month_request,
     month_of,
 )
+from gamekeeper.connectors.pgn.tags import split_tags
 from gamekeeper.domain.games import (
     Game,
     Opening,
@@ -235,9 +235,13 @@ def test_time_controls(text: str | None, expected: TimeControl | None) -> None:
 
 
 def test_pgn_tags_and_movetext_split() -> None:
-    tags, movetext = split_pgn('[Event "A \\"quoted\\" event"]\n[Result "1-0"]\n\n1. e4 1-0')
+    # Chess.com's PGN goes through the PGN package's tag reader, escapes and all.
+    tags, movetext = split_tags('[Event "A \\"quoted\\" event"]\n[Result "1-0"]\n\n1. e4 1-0')
     assert tags == {"Event": 'A "quoted" event', "Result": "1-0"}
     assert movetext == "1. e4 1-0"
+    assert split_tags("1. e4 e5 *") == ({}, "1. e4 e5 *")
+    malformed = '[Event "cut\n[Result "1-0"]\n\n1. e4 1-0'
+    assert split_tags(malformed) == ({}, "1. e4 1-0")
 
 
 def test_game_ids() -> None:

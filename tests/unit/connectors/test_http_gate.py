@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from gamekeeper.bootstrap import upstreams_from
 from gamekeeper.connectors.gate.exchange import StreamBroken, UpstreamGate
 from gamekeeper.connectors.gate.local import LocalHostCoordinator
 from gamekeeper.connectors.gate.policy import GatePolicy, parse_retry_after
@@ -466,7 +467,9 @@ async def test_upstreams_has_one_gate_per_host_with_the_settings() -> None:
         lichess_cooldown_s=61,
         chesscom_cooldown_s=7,
     )
-    async with Upstreams(settings, transport=httpx.MockTransport(handle)) as upstreams:
+    async with Upstreams(
+        upstreams_from(settings), transport=httpx.MockTransport(handle)
+    ) as upstreams:
         assert upstreams.gate("https://lichess.org/api") is upstreams.lichess
         assert upstreams.chesscom is not upstreams.lichess
         assert upstreams.lichess.policy.cooldown_s == 61

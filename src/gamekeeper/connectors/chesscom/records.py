@@ -18,6 +18,8 @@ import orjson
 
 from gamekeeper.connectors.base import GameOrError, RecordError
 from gamekeeper.connectors.pgn.movetext import parse_movetext
+from gamekeeper.connectors.pgn.tags import split_tags
+from gamekeeper.connectors.values import json_int, json_str
 from gamekeeper.domain.games import (
     Game,
     Opening,
@@ -63,10 +65,6 @@ class ChessComGameJson(TypedDict, total=False):
 
 class ChessComArchivesJson(TypedDict, total=False):
     archives: list[str]
-
-
-class ChessComMonthJson(TypedDict, total=False):
-    games: list[ChessComGameJson]
 
 
 ChessComProfileJson = TypedDict(
@@ -140,7 +138,6 @@ _VARIANTS: Final[Mapping[str, str]] = {
 #: Chess.com `time_class` → the shared speed names (Lichess's).
 _SPEEDS: Final[Mapping[str, str]] = {"daily": "correspondence"}
 _PGN_RESULTS: Final[Mapping[str, Result]] = {r.value: r for r in Result}
-_TAG_RE: Final = re.compile(r'^\[([A-Za-z0-9_]+)\s+"((?:[^"\\]|\\.)*)"\]\s*$', re.MULTILINE)
 _GAME_ID_RE: Final = re.compile(r"/(\d+)/?(?:[?#].*)?$")
 _TIME_CONTROL_RE: Final = re.compile(r"^(\d+)(?:\+(\d+))?$")
 _DAILY_RE: Final = re.compile(r"^1/(\d+)$")
@@ -161,15 +158,6 @@ def parse_time_control(text: str | None) -> TimeControl | None:
     return None
 
 
-def split_pgn(pgn: str) -> tuple[dict[str, str], str]:
-    """The tag pairs and the movetext of one game's PGN."""
-    head, _, movetext = pgn.partition("\n\n")
-    if not head.lstrip().startswith("["):
-        return {}, pgn
-    tags = {name: value.replace('\\"', '"') for name, value in _TAG_RE.findall(head)}
-    return tags, movetext
-
-
 def platform_game_id(raw: Mapping[str, Any]) -> str | None:
     """`uuid`, else the number at the end of `url`."""
     uuid = raw.get("uuid")
@@ -183,16 +171,8 @@ def platform_game_id(raw: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _timestamp(value: object) -> datetime | None:
-    seconds = _int(value)
+    seconds = json_int(value)
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
@@ -203,10 +183,10 @@ def _player(raw: object) -> tuple[Player, str | None]:
         name = unquote(urlsplit(raw).path.rstrip("/").rsplit("/", 1)[-1]) or None
         return Player(name=name, id=name.lower() if name else None), None
     side = cast(dict[str, Any], raw) if isinstance(raw, dict) else {}
-    name = _str(side.get("username"))
+    name = json_str(side.get("username"))
     return (
-        Player(name=name, id=name.lower() if name else None, rating=_int(side.get("rating"))),
-        _str(side.get("result")),
+        Player(name=name, id=name.lower() if name else None, rating=json_int(side.get("rating"))),
+        json_str(side.get("result")),
     )
 
 
@@ -262,12 +242,12 @@ def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
     white, white_result = _player(record.get("white"))
     black, black_result = _player(record.get("black"))
 
-    pgn = _str(record.get("pgn"))
+    pgn = json_str(record.get("pgn"))
     tags: dict[str, str] = {}
     moves = clocks = evals = None
     movetext_result = None
     if pgn is not None:
-        tags, movetext = split_pgn(pgn)
+        tags, movetext = split_tags(pgn)
         parsed = parse_movetext(movetext)
         moves, clocks, evals = parsed.moves, parsed.clocks, parsed.evals
         movetext_result = parsed.result
@@ -275,14 +255,14 @@ def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
         white_result, black_result, tags.get("Result") or movetext_result
     )
 
-    rules = _str(record.get("rules")) or "chess"
+    rules = json_str(record.get("rules")) or "chess"
     variant = _VARIANTS.get(rules, rules)
     initial_fen = tags.get("FEN")
     if initial_fen == STANDARD_FEN:
         initial_fen = None
     if variant == "standard" and initial_fen is not None:
         variant = "fromPosition"
-    time_class = _str(record.get("time_class"))
+    time_class = json_str(record.get("time_class"))
     rated = record.get("rated")
     return Game(
         platform=Platform.CHESSCOM,
@@ -294,16 +274,16 @@ def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
         winner=winner,
         variant=variant,
         speed=_SPEEDS.get(time_class, time_class) if time_class else None,
-        time_control=parse_time_control(_str(record.get("time_control"))),
+        time_control=parse_time_control(json_str(record.get("time_control"))),
         rated=rated if isinstance(rated, bool) else None,
         start_time=_timestamp(record.get("start_time")) or _pgn_start(tags),
         end_time=_timestamp(record.get("end_time")),
-        opening=_opening(tags, _str(record.get("eco"))),
+        opening=_opening(tags, json_str(record.get("eco"))),
         moves=moves,
         clocks=clocks,
         evals=evals,
         initial_fen=initial_fen,
-        url=_str(record.get("url")),
+        url=json_str(record.get("url")),
         raw=text,
     )
 
@@ -311,17 +291,17 @@ def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
 def parse_profile(raw: ChessComProfileJson | Mapping[str, Any]) -> ChessComProfile:
     """A player profile (`GET /pub/player/{username}`)."""
     record = cast(Mapping[str, Any], raw)
-    username = _str(record.get("username"))
+    username = json_str(record.get("username"))
     if username is None:
         raise MalformedRecord("a Chess.com profile without a username")
     return ChessComProfile(
-        player_id=_int(record.get("player_id")),
+        player_id=json_int(record.get("player_id")),
         username=username,
-        url=_str(record.get("url")),
-        name=_str(record.get("name")),
-        title=_str(record.get("title")),
-        status=_str(record.get("status")),
-        country=_str(record.get("country")),
+        url=json_str(record.get("url")),
+        name=json_str(record.get("name")),
+        title=json_str(record.get("title")),
+        status=json_str(record.get("status")),
+        country=json_str(record.get("country")),
         joined=_timestamp(record.get("joined")),
         last_online=_timestamp(record.get("last_online")),
     )

@@ -1,10 +1,13 @@
-"""How politely to treat a host: the policy, the counters, `Retry-After`, the User-Agent."""
+"""How politely to treat a host: the policy, the counters, `Retry-After`, the User-Agent,
+and the plan of every host's policy that bootstrap builds from the settings."""
 
 from __future__ import annotations
 
 import email.utils
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from gamekeeper import __version__
 
@@ -72,3 +75,29 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 def user_agent(contact: str) -> str:
     """The User-Agent the sites ask for: who we are and how to reach the operator."""
     return f"gamekeeper/{__version__} (self-hosted game mirror; contact: {contact})"
+
+
+def host_key(base_url: str) -> str:
+    """The key of a host: scheme-less `host[:port]`, lowercase."""
+    return urlsplit(base_url).netloc.lower()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpstreamPlan:
+    """Every host's policy and the HTTP timeouts (built from the settings by bootstrap,
+    so connectors never read settings)."""
+
+    lichess_url: str
+    chesscom_url: str
+    #: The policy of each known host, by `host_key`.
+    policies: Mapping[str, GatePolicy]
+    #: The policy of any other host (under that host's name).
+    default: GatePolicy
+    connect_timeout_s: float
+    read_timeout_s: float
+
+    def policy_for(self, base_url: str) -> GatePolicy:
+        """The politeness rules for the host of `base_url`."""
+        key = host_key(base_url)
+        policy = self.policies.get(key)
+        return policy if policy is not None else replace(self.default, name=key)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -27,13 +26,12 @@ from typing import Any
 
 import psycopg
 
+from gamekeeper.domain import locks
 from gamekeeper.domain.upstreams import HostState
 from gamekeeper.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-#: First key of our two-key advisory locks: gamekeeper's upstream slots ("gk").
-LOCK_CLASS = 0x676B
 
 _READ_SQL = "SELECT cooldown_until, strikes, last_finished_at FROM upstream_hosts WHERE host = %s"
 _WRITE_SQL = (
@@ -44,10 +42,12 @@ _WRITE_SQL = (
 )
 
 
-def lock_key(host: str) -> int:
-    """A stable 32-bit key for a host (the same in every process, unlike `hash`)."""
-    digest = hashlib.sha256(host.encode()).digest()
-    return int.from_bytes(digest[:4], "big", signed=True)
+def _database_error(exc: psycopg.Error) -> StorageError:
+    """The error users see: what failed, never the driver's text (that goes to the log)."""
+    log.warning("upstream gate: %s: %s", type(exc).__name__, exc)
+    if isinstance(exc, psycopg.OperationalError):
+        return StorageError("the upstream gate could not reach the database (see the server log)")
+    return StorageError("the upstream gate's database statement failed (see the server log)")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -87,7 +87,7 @@ class PostgresHostCoordinators:
         try:
             return await self._run(query, params)
         except psycopg.Error as exc:
-            raise StorageError(f"upstream gate: database error: {exc}") from exc
+            raise _database_error(exc) from exc
 
     async def _run(self, query: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         async with self._state_lock:
@@ -117,7 +117,7 @@ class PostgresHostCoordinator:
 
     def __init__(self, host: str, coordinators: PostgresHostCoordinators) -> None:
         self.host = host
-        self.key = lock_key(host)
+        self.key = locks.host_key(host)
         self._coordinators = coordinators
         self._local = asyncio.Lock()
         self._lock_conn: psycopg.AsyncConnection[Any] | None = None
@@ -131,7 +131,7 @@ class PostgresHostCoordinator:
             try:
                 conn = await self._lock()
             except psycopg.Error as exc:
-                raise StorageError(f"upstream gate: database error: {exc}") from exc
+                raise _database_error(exc) from exc
             try:
                 yield
             finally:
@@ -144,7 +144,7 @@ class PostgresHostCoordinator:
         try:
             # Blocks in the server until the holder (any worker) lets go; cancelling
             # the wait cancels the query (psycopg sends a cancel request).
-            await conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, self.key))
+            await conn.execute("SELECT pg_advisory_lock(%s, %s)", (locks.UPSTREAM_SLOT, self.key))
         except asyncio.CancelledError:
             # The lock may have been granted just before the cancel: let go of it,
             # whatever happened (this connection holds no other lock).
@@ -157,7 +157,9 @@ class PostgresHostCoordinator:
 
     async def _unlock(self, conn: psycopg.AsyncConnection[Any]) -> None:
         try:
-            cursor = await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, self.key))
+            cursor = await conn.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", (locks.UPSTREAM_SLOT, self.key)
+            )
             row = await cursor.fetchone()
             if not (row and row[0]):
                 log.warning("upstream slot of %s was already gone (connection lost?)", self.host)

@@ -18,6 +18,7 @@ import orjson
 
 from gamekeeper.connectors.base import GameOrError, RecordError
 from gamekeeper.connectors.lichess.payloads import LichessGameJson, LichessUserJson
+from gamekeeper.connectors.values import json_dict, json_int, json_str
 from gamekeeper.domain.games import (
     Eval,
     Game,
@@ -97,7 +98,7 @@ _DRAWN: Final = frozenset(
 
 def ms_to_datetime(value: object) -> datetime | None:
     """A Lichess millisecond timestamp as an exact UTC datetime."""
-    ms = _int(value)
+    ms = json_int(value)
     return None if ms is None else _EPOCH + timedelta(milliseconds=ms)
 
 
@@ -106,39 +107,25 @@ def datetime_to_ms(value: datetime) -> int:
     return (value - _EPOCH) // timedelta(milliseconds=1)
 
 
-def _int(value: object) -> int | None:
-    # `type(...) is int`: a JSON `true` is a bool, never a number here (and this runs
-    # dozens of times per game, so it stays this cheap).
-    return value if type(value) is int else None
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
-
-
 def _status_name(value: object) -> str | None:
     if isinstance(value, dict):
-        return _str(value.get("name"))
-    return _str(value)
+        return json_str(value.get("name"))
+    return json_str(value)
 
 
 def _player(raw: object) -> Player:
-    side = _dict(raw)
-    user = _dict(side.get("user"))
-    name = _str(user.get("name")) or _str(side.get("name"))
+    side = json_dict(raw)
+    user = json_dict(side.get("user"))
+    name = json_str(user.get("name")) or json_str(side.get("name"))
     # Imported games name their players without a user; Lichess ids are lowercase
     # usernames, so the lowercase name stands in and the game still counts as theirs.
     return Player(
         name=name,
-        id=_str(user.get("id")) or (name.lower() if name else None),
-        rating=_int(side.get("rating")),
-        rating_diff=_int(side.get("ratingDiff")),
-        title=_str(user.get("title")),
-        ai_level=_int(side.get("aiLevel")),
+        id=json_str(user.get("id")) or (name.lower() if name else None),
+        rating=json_int(side.get("rating")),
+        rating_diff=json_int(side.get("ratingDiff")),
+        title=json_str(user.get("title")),
+        ai_level=json_int(side.get("aiLevel")),
         provisional=side.get("provisional") is True,
     )
 
@@ -162,25 +149,29 @@ def _result(termination: Termination, winner: Winner | None) -> Result:
 
 
 def _time_control(raw: Mapping[str, Any]) -> TimeControl | None:
-    clock = _dict(raw.get("clock"))
-    initial = _int(clock.get("initial"))
+    clock = json_dict(raw.get("clock"))
+    initial = json_int(clock.get("initial"))
     if initial is not None:
-        key = (initial, _int(clock.get("increment")) or 0)
+        key = (initial, json_int(clock.get("increment")) or 0)
         control = _CONTROLS.get(key)
         if control is None:
             control = _CONTROLS[key] = TimeControl(initial_s=key[0], increment_s=key[1])
         return control
-    days = _int(raw.get("daysPerTurn"))
+    days = json_int(raw.get("daysPerTurn"))
     if days is not None:
         return TimeControl(days_per_move=days)
     return None
 
 
 def _opening(raw: object) -> Opening | None:
-    opening = _dict(raw)
+    opening = json_dict(raw)
     if not opening:
         return None
-    key = (_str(opening.get("eco")), _str(opening.get("name")), _int(opening.get("ply")))
+    key = (
+        json_str(opening.get("eco")),
+        json_str(opening.get("name")),
+        json_int(opening.get("ply")),
+    )
     found = _OPENINGS.get(key)
     if found is None:
         found = Opening(eco=key[0], name=key[1], ply=key[2])
@@ -210,14 +201,14 @@ def _clocks(raw: object, plies: int) -> tuple[int | None, ...] | None:
         return None
     if len(raw) == plies and set(map(type, raw)) <= _INT_ONLY:
         return tuple(raw)  # the usual case, checked in C rather than item by item
-    return _align([_int(c) for c in raw], plies)
+    return _align([json_int(c) for c in raw], plies)
 
 
 def _final_clock(raw: object, plies: int) -> int | None:
     """A game that ended without a move (resignation, flag, draw) has one clock more
     than plies: the time the side to move had left (0 on a flag)."""
     if isinstance(raw, list) and len(raw) == plies + 1:
-        return _int(raw[plies])
+        return json_int(raw[plies])
     return None
 
 
@@ -259,10 +250,10 @@ def parse_game(
     # `type(...) is dict` first: the ABC check is slow, and orjson always gives dicts.
     if type(record) is not dict and not isinstance(record, Mapping):
         raise MalformedRecord("a Lichess game must be a JSON object")
-    game_id = _str(record.get("id"))
+    game_id = json_str(record.get("id"))
     if game_id is None:
         raise MalformedRecord("a Lichess game without an id")
-    players = _dict(record.get("players"))
+    players = json_dict(record.get("players"))
     winner = _WINNERS.get(record.get("winner"))
     termination = _termination(_status_name(record.get("status")), winner)
 
@@ -287,8 +278,8 @@ def parse_game(
         result=_result(termination, winner),
         termination=termination,
         winner=winner,
-        variant=_str(record.get("variant")) or "standard",
-        speed=_str(record.get("speed")),
+        variant=json_str(record.get("variant")) or "standard",
+        speed=json_str(record.get("speed")),
         time_control=_time_control(record),
         rated=rated if isinstance(rated, bool) else None,
         start_time=ms_to_datetime(record.get("createdAt")),
@@ -298,7 +289,7 @@ def parse_game(
         clocks=clocks,
         final_clock=final_clock,
         evals=evals,
-        initial_fen=_str(record.get("initialFen")),
+        initial_fen=json_str(record.get("initialFen")),
         url=GAME_URL.format(id=game_id),
         raw=text,
     )
@@ -307,21 +298,21 @@ def parse_game(
 def parse_profile(raw: LichessUserJson | Mapping[str, Any]) -> LichessProfile:
     """A user's public data (`GET /api/user/{username}`) as a `LichessProfile`."""
     record = cast(Mapping[str, Any], raw)
-    user_id = _str(record.get("id"))
+    user_id = json_str(record.get("id"))
     if user_id is None:
         raise MalformedRecord("a Lichess user without an id")
-    count = _dict(record.get("count"))
+    count = json_dict(record.get("count"))
     return LichessProfile(
         id=user_id,
-        username=_str(record.get("username")) or user_id,
-        count_all=_int(count.get("all")),
-        count_rated=_int(count.get("rated")),
-        title=_str(record.get("title")),
+        username=json_str(record.get("username")) or user_id,
+        count_all=json_int(count.get("all")),
+        count_rated=json_int(count.get("rated")),
+        title=json_str(record.get("title")),
         created_at=ms_to_datetime(record.get("createdAt")),
         seen_at=ms_to_datetime(record.get("seenAt")),
         disabled=record.get("disabled") is True,
         tos_violation=record.get("tosViolation") is True,
-        url=_str(record.get("url")),
+        url=json_str(record.get("url")),
     )
 
 
@@ -344,7 +335,7 @@ def decode_line(line: bytes, position: str, *, moves_requested: bool = True) -> 
         return DecodedLine(
             RecordError(item=position, message=f"not JSON: {exc}", raw=shown), None, None
         )
-    game_id = _str(raw.get("id")) if isinstance(raw, dict) else None
+    game_id = json_str(raw.get("id")) if isinstance(raw, dict) else None
     try:
         game = parse_game(raw, text, moves_requested=moves_requested)
     except (MalformedRecord, TypeError, ValueError, AttributeError) as exc:
@@ -352,4 +343,4 @@ def decode_line(line: bytes, position: str, *, moves_requested: bool = True) -> 
         return DecodedLine(
             RecordError(item=game_id or position, message=message, raw=text), game_id, None
         )
-    return DecodedLine(game, game_id, _int(raw.get("createdAt")))
+    return DecodedLine(game, game_id, json_int(raw.get("createdAt")))

@@ -23,9 +23,14 @@ import zstandard
 
 __all__ = ["OpenedPgn", "open_pgn"]
 
-#: Compressed bytes fed to the zstandard decompressor at a time: the output of one
-#: call is held whole, so this bounds it (PGN text expands about 7x).
-_ZSTD_INPUT_BYTES: Final = 128 * 1024
+#: Compressed bytes fed to the zstandard decompressor at a time. The output of one
+#: call is held whole and zstandard's densest block (RLE) turns 4 bytes into 128 KiB,
+#: so this bounds one step's output to 16 MiB whatever the ratio (a decompression
+#: bomb stays flat in memory); PGN text itself expands about 7x.
+_ZSTD_INPUT_BYTES: Final = 512
+#: The most decompressed bytes one read returns when asked for "all of it": gzip and
+#: bzip2 are bounded by the size asked for, so "all" must not mean the whole file.
+_MAX_READ_BYTES: Final = 1024 * 1024
 _ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 #: What the decompressors raise on damaged or truncated input.
 _DAMAGE_ERRORS: Final = (OSError, EOFError, zlib.error, zstandard.ZstdError)
@@ -116,6 +121,8 @@ class _Decompressed(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         if self.damage is not None:
             return b""
+        if size < 0 or size > _MAX_READ_BYTES:
+            size = _MAX_READ_BYTES
         try:
             return self._inner.read(size)
         except _DAMAGE_ERRORS as exc:

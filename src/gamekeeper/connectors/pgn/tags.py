@@ -78,3 +78,15 @@ def slow_header(text: str) -> Header | str:
     if malformed:
         return malformed
     return tags, min(position, len(text)), None
+
+
+def split_tags(text: str) -> tuple[dict[str, str], str]:
+    """The tag pairs and the movetext of one game's PGN, as a site sends it alone.
+
+    A malformed tag section gives no tags and the text after the first blank line.
+    """
+    header = fast_header(text) or slow_header(text)
+    if isinstance(header, str):
+        return {}, text.partition("\n\n")[2]
+    tags, body_start, _ = header
+    return tags, text[body_start:]

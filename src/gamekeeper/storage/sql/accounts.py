@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from gamekeeper.domain import locks
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import ApiToken, Role, User
@@ -50,17 +51,13 @@ def add_account(conn: sa.Connection, owner: str, platform: Platform, username: s
     return account
 
 
-#: The first key of the advisory locks that serialise one owner's account additions.
-_OWNER_LOCK = 7468032
-
-
 def lock_owner(conn: sa.Connection, owner: str) -> None:
     """Serialise account changes of `owner` until the transaction ends (SQLite's
     BEGIN IMMEDIATE already holds the write lock)."""
     if conn.dialect.name == "postgresql":
         conn.execute(
             sa.text("SELECT pg_advisory_xact_lock(:key, hashtext(:owner))"),
-            {"key": _OWNER_LOCK, "owner": owner},
+            {"key": locks.OWNER_ACCOUNTS, "owner": owner},
         )
 
 

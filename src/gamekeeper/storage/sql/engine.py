@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
+from gamekeeper.domain import locks
 from gamekeeper.errors import ConfigurationError
 
 #: Milliseconds a SQLite writer waits for another writer before failing.
@@ -143,4 +144,4 @@ def lock_for_job_creation(conn: sa.Connection) -> None:
     transaction-level advisory lock, released at commit.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7468031)"))
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": locks.JOB_CREATION})

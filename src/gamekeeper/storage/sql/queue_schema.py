@@ -9,10 +9,10 @@ from typing import Any
 import psycopg
 from procrastinate.schema import SchemaManager
 
+from gamekeeper.domain import locks
+
 #: Which of procrastinate's migration files this database has (applied in name order).
 _APPLIED_TABLE = "gamekeeper_procrastinate_migrations"
-#: Serialises two `gamekeeper db upgrade` runs on one database.
-_SCHEMA_LOCK = 7468032
 
 
 def apply_schema(conninfo: str) -> str:
@@ -24,7 +24,7 @@ def apply_schema(conninfo: str) -> str:
     """
     migrations = sorted(Path(SchemaManager.get_migrations_path()).glob("*.sql"))
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (locks.QUEUE_SCHEMA,))
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {_APPLIED_TABLE} ("
             "name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
