@@ -29,6 +29,7 @@ from gamekeeper.storage.sql.copy import CopyReport, Progress, copy_database
 from gamekeeper.storage.sql.engine import create_engine, normalise_url
 from gamekeeper.storage.sql.queue_schema import apply_schema
 from gamekeeper.storage.sql.store import SqlStore, libpq_url
+from gamekeeper.sync.crawl import register_crawl_kinds
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.import_pgn import register_import_kinds
 from gamekeeper.sync.kinds import register_sync_kinds
@@ -66,6 +67,7 @@ def default_registry(store: SqlStore, upstreams: Upstreams, settings: Settings) 
         chesscom=ChessComSource(upstreams.chesscom, settings.chesscom_url),
     )
     register_sync_kinds(registry, deps)
+    register_crawl_kinds(registry, deps, store)
     register_import_kinds(registry, store)
     return registry
 
