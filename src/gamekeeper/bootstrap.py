@@ -20,6 +20,7 @@ from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
 from gamekeeper.services.games import GameService
 from gamekeeper.services.jobs import JobService
+from gamekeeper.services.players import PlayerService
 from gamekeeper.services.stats import StatsService
 from gamekeeper.services.system import SystemService
 from gamekeeper.services.users import UserService
@@ -91,6 +92,8 @@ class Services:
     stats: StatsService
     #: Health and the figures `/metrics` shows.
     system: SystemService
+    #: The opponent crawl's players: frontier, cards, opening trees.
+    players: PlayerService
     upstreams: Upstreams
     #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
     schedule: AutoSyncLoop | None = None
@@ -207,6 +210,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         job_service=job_service_for(settings, store, jobs, accounts),
         stats=StatsService(store),
         system=SystemService(store),
+        players=PlayerService(store),
         upstreams=upstreams,
         schedule=schedule,
         gate=gate,

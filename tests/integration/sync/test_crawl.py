@@ -17,6 +17,7 @@ from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.players import PlayerStatus
+from gamekeeper.domain.users import Role, User
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.network import (
@@ -193,7 +194,8 @@ async def test_unknown_players_are_item_errors_and_the_walk_goes_on(
 async def test_head_to_head_counts_match_sql(services: Services, lichess: LichessEmulator) -> None:
     account = await synced(services, "lichess")
     await crawl(services, account, depth=1)
-    card = await services.players.card("admin", "lichess", "p1_2")
+    viewer = User(id=1, name="admin", role=Role.USER)  # the crawl's owner
+    card = await services.players.card(viewer, "lichess", "p1_2")
     g = games_table.c
 
     def direct(conn: sa.Connection) -> tuple[int, int]:
@@ -220,3 +222,23 @@ async def test_head_to_head_counts_match_sql(services: Services, lichess: Liches
     assert total > 0
     assert card.head_to_head.games == total
     assert card.head_to_head.wins == wins
+
+
+async def test_opening_tree_merges_transpositions_and_counts_results(
+    services: Services, lichess: LichessEmulator
+) -> None:
+    account = await synced(services, "lichess")
+    await crawl(services, account, depth=1)
+    viewer = User(id=1, name="admin", role=Role.USER)
+    root = await services.players.tree(viewer, "lichess:p1_1", color=None, moves="")
+    games = await services.store.player_games(Platform.LICHESS, "p1_1", limit=1000)
+    standard = [g for g in games if g.moves and g.variant == "standard" and not g.initial_fen]
+    assert root.games == len(standard)
+    assert sum(m.games for m in root.next_moves) == root.games
+    first = root.next_moves[0]
+    assert first.games == first.white + first.draws + first.black + sum(
+        1 for g in standard if g.moves.split()[0] == first.san and g.result == "*"
+    )
+    deeper = await services.players.tree(viewer, "lichess:p1_1", color=None, moves=first.san)
+    assert deeper.games >= first.games  # the same position, and any transposition to it
+    assert deeper.moves == (first.san,)
