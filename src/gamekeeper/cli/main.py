@@ -12,7 +12,20 @@ from typing import Any
 from rich.console import Console
 
 from gamekeeper import __version__
-from gamekeeper.cli import accounts, db, demo, emulate, imports, jobs, serve, sync, users, worker
+from gamekeeper.cli import (
+    accounts,
+    crawl,
+    db,
+    demo,
+    emulate,
+    imports,
+    jobs,
+    players,
+    serve,
+    sync,
+    users,
+    worker,
+)
 from gamekeeper.errors import (
     Conflict,
     GamekeeperError,
@@ -44,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gamekeeper {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (sync, imports, accounts, jobs, serve, worker, demo, users, db, emulate):
+    modules = (sync, crawl, players, imports, accounts, jobs, serve, worker, demo, users, db)
+    for module in (*modules, emulate):
         module.add_parser(commands)
     return parser
 
