@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from gamekeeper.bootstrap import Services
-from gamekeeper.connectors.chesscom import parse_game as parse_chesscom
-from gamekeeper.connectors.lichess import parse_game as parse_lichess
+from gamekeeper.connectors.chesscom.records import parse_game as parse_chesscom
+from gamekeeper.connectors.lichess.records import parse_game as parse_lichess
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import Job, JobStatus
