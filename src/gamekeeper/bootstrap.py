@@ -16,6 +16,7 @@ from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
 from gamekeeper.services.games import GameService
 from gamekeeper.services.jobs import JobService
+from gamekeeper.services.players import PlayerService
 from gamekeeper.services.stats import StatsService
 from gamekeeper.services.system import SystemService
 from gamekeeper.services.users import UserService
@@ -79,7 +80,10 @@ def default_registry(
             lichess=LichessSource(sites.lichess, settings.lichess_url, settings.lichess_token),
             chesscom=ChessComSource(sites.chesscom, settings.chesscom_url),
         )
+        from gamekeeper.sync.crawl import register_crawl_kinds
+
         register_sync_kinds(registry, deps)
+        register_crawl_kinds(registry, deps, store)
         register_import_kinds(registry, store)
 
     return JobRegistry(loader=load)
@@ -163,6 +167,8 @@ class Services:
     system: SystemService
     #: The upstream gates (and their coordination), built when first asked for.
     sites: Sites
+    #: The opponent crawl's players: frontier, cards, opening trees.
+    players: PlayerService
     #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
     schedule: AutoSyncLoop | None = None
     _started: bool = field(default=False, init=False)
@@ -292,6 +298,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         stats=StatsService(store),
         system=SystemService(store),
         sites=sites,
+        players=PlayerService(store),
         schedule=schedule,
     )
 

@@ -67,6 +67,7 @@ class LichessGames(Protocol):
         evals: bool = True,
         wait: Waiter | None = None,
         known_ids: Collection[str] = (),
+        newest_first: bool = False,
     ) -> AsyncGenerator[GameOrError, None]: ...
 
     def export_by_ids(

@@ -4,6 +4,7 @@ generator of its games."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Final, Generic, Protocol, TypeVar
 
 from gamekeeper.emulators.corpus import GameFactory, SiteRules
@@ -32,6 +33,9 @@ class AccountCorpus(Generic[A]):
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
+        #: Opponents each account's new games are played against (lowercase username →
+        #: names), for a network of players; others meet generated strangers.
+        self.opponent_pools: dict[str, tuple[str, ...]] = {}
         self._accounts: dict[str, A] = {}
         self._lock = threading.Lock()
 
@@ -64,4 +68,15 @@ class AccountCorpus(Generic[A]):
             rules=self.rules,
             planned=planned,
             first_number=list(self._accounts).index(account.id) * NUMBERS_PER_ACCOUNT,
+            opponents=self.opponent_pools.get(account.id),
         )
+
+    def others_in(self, account: A, names: Iterable[str | None]) -> list[A]:
+        """The accounts among a game's players other than `account`: in a network, a
+        game is in both players' histories."""
+        found = []
+        for name in names:
+            other = self._accounts.get((name or "").lower())
+            if other is not None and other.id != account.id:
+                found.append(other)
+        return found

@@ -329,7 +329,11 @@ class ChessComCorpus(AccountCorpus[ChessComAccount]):
             added = []
             for _ in range(count):
                 record = render(factory.next_spec(), self.seed)
-                account.add(record["end_time"], orjson.dumps(record))
+                line = orjson.dumps(record)
+                account.add(record["end_time"], line)
+                names = [record[color].get("username") for color in ("white", "black")]
+                for other in self.others_in(account, names):
+                    other.add(record["end_time"], line)
                 added.append(record["url"])
             return added
 

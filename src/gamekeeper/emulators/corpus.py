@@ -209,12 +209,15 @@ class GameFactory:
         rules: SiteRules,
         planned: int,
         first_number: int = 0,
+        opponents: Sequence[str] | None = None,
     ) -> None:
         self.username = username
         self._rng = random.Random(f"{seed}:{site}:{username.lower()}")
         self._rules = rules
         self._templates = template_pool()
-        self._names = [n for n in opponent_names(seed) if n.lower() != username.lower()]
+        # `opponents`: a network's own players (see `emulators/network.py`).
+        pool = opponents if opponents else opponent_names(seed)
+        self._names = [n for n in pool if n.lower() != username.lower()]
         self._variants = list(rules.variants.items())
         #: Spread `planned` games up to HISTORY_END_MS: about an hour apart for big
         #: histories, up to three days apart for small ones (so they span months).

@@ -311,10 +311,19 @@ class LichessCorpus(AccountCorpus[LichessAccount]):
                     factory.next_start_ms = account.created[-1] + 60_000
                 else:
                     account.created_ms = factory.created_ms
+            elif account.created:
+                # New games happen now: after every game already there (some may be
+                # another account's games with this one, in a network).
+                factory.next_start_ms = max(factory.next_start_ms, account.created[-1] + 60_000)
             added = []
             for _ in range(count):
                 record = render(factory.next_spec(), self.seed)
-                self._store(account, describe(record, account.id), orjson.dumps(record))
+                line = orjson.dumps(record)
+                self._store(account, describe(record, account.id), line)
+                sides = (record.get("players") or {}).values()
+                names = [((side.get("user") or {}).get("name")) for side in sides]
+                for other in self.others_in(account, names):
+                    self._store(other, describe(record, other.id), line)
                 added.append(record["id"])
             return added
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job, JobStatus
+from gamekeeper.domain.players import CrawledPlayer, CrawlTarget, Opponent, PlayerGame
 from gamekeeper.domain.users import ApiToken, Role, User
 
 R = TypeVar("R")
@@ -121,8 +122,23 @@ class GameTx(Protocol):
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None: ...
 
 
-class Tx(JobTx, GameTx, Protocol):
-    """One transaction with both sides, as the SQL store gives it to a checkpoint."""
+class PlayerTx(Protocol):
+    """The opponent crawl's statements inside a checkpoint's transaction."""
+
+    def queue_players(self, owner: str, job_id: str, targets: Sequence[CrawlTarget]) -> None:
+        """Players just put in a crawl's frontier, shown to `owner` as queued."""
+        ...
+
+    def finish_player(
+        self, owner: str, job_id: str, target: CrawlTarget, *, cursor: Any, error: str | None
+    ) -> int:
+        """The crawl is done with `target` (their site cursor, or the error that stopped
+        them); returns how many of their games are stored."""
+        ...
+
+
+class Tx(JobTx, GameTx, PlayerTx, Protocol):
+    """One transaction with every side, as the SQL store gives it to a checkpoint."""
 
 
 class JobStore(Protocol):
@@ -392,3 +408,40 @@ class StatsStore(Protocol):
     async def opening_results(self, players: Players) -> list[OpeningTally]: ...
 
     async def games_by_month(self, players: Players) -> list[MonthTally]: ...
+
+
+# -- the opponent crawl and scouting (`sql/players.py`) ---------------------------------
+
+
+class PlayerStore(Protocol):
+    """Players reached by crawls, and their stored games seen from them."""
+
+    async def player_cursor(self, platform: Platform, player_id: str) -> Any: ...
+
+    async def opponents_of(self, platform: Platform, player_id: str) -> list[Opponent]:
+        """Who the player met in stored games, most games first, then by id."""
+        ...
+
+    async def crawled_players(self, owner: str | None, *, limit: int) -> list[CrawledPlayer]:
+        """The players `owner`'s crawls reached (None: everyone's), nearest first."""
+        ...
+
+    async def crawled_player(
+        self, owner: str | None, platform: Platform, player_id: str
+    ) -> CrawledPlayer | None: ...
+
+    async def owner_player_ids(self, owner: str, platform: Platform) -> list[str]:
+        """The player ids of the owner's accounts on `platform`."""
+        ...
+
+    async def player_games(
+        self,
+        platform: Platform,
+        player_id: str,
+        *,
+        limit: int,
+        color: str | None = None,
+        against: Sequence[str] | None = None,
+    ) -> list[PlayerGame]:
+        """The player's stored games, newest first."""
+        ...

@@ -21,7 +21,7 @@ from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound, GameNotFound, InvalidInput
 from gamekeeper.storage.base import JobQuery, StoredGame
-from gamekeeper.web import charts
+from gamekeeper.web import charts, players
 from gamekeeper.web.auth import (
     LoginRequired,
     PageUser,
@@ -75,6 +75,7 @@ class DashboardStatic(StaticFiles):
 def mount_dashboard(app: FastAPI) -> None:
     """Serve the dashboard from `app`: pages, static files, and the login redirect."""
     app.include_router(router)
+    app.include_router(players.router)
     app.mount("/static", DashboardStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, login_redirect)
 

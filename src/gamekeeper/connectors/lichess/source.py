@@ -62,15 +62,16 @@ def build_games_request(
     opening: bool = True,
     ongoing: bool = True,
     token: str | None = None,
+    newest_first: bool = False,
 ) -> httpx.Request:
-    """`GET /api/games/user/{username}` as NDJSON, oldest first.
+    """`GET /api/games/user/{username}` as NDJSON, oldest first (or newest first).
 
     `since_ms` is inclusive (games created at or after it). Ongoing games are asked for
     by default, so a long correspondence game is stored while it runs and re-checked
     later instead of slipping behind the cursor.
     """
     params: dict[str, str] = {
-        "sort": "dateAsc",
+        "sort": "dateDesc" if newest_first else "dateAsc",
         "moves": _flag(moves),
         "clocks": _flag(clocks),
         "evals": _flag(evals),
@@ -202,16 +203,18 @@ class LichessSource:
         ongoing: bool = True,
         wait: Waiter | None = None,
         known_ids: Collection[str] = (),
+        newest_first: bool = False,
     ) -> AsyncGenerator[GameOrError, None]:
-        """The user's games, oldest first, as they stream in; games in `known_ids` (those
-        already stored at the range's inclusive edges) are passed over.
+        """The user's games, oldest first (or `newest_first`: the opponent crawl's recent
+        games), as they stream in; games in `known_ids` (those already stored at the
+        range's inclusive edges) are passed over.
 
         If the connection breaks (reset, stall, a cut last line) the export is asked for
         again from `since` = createdAt of the last game yielded, and games already yielded
         are skipped, so each game comes out once. The stream holds the host's gate while
         it is open: iterate it to the end or close it (`contextlib.aclosing`).
         """
-        since = since_ms
+        since, until = since_ms, until_ms
         state = _Export()
         breaks = 0
         while max is None or state.yielded < max:
@@ -219,7 +222,7 @@ class LichessSource:
                 self._base_url,
                 username,
                 since_ms=since,
-                until_ms=until_ms,
+                until_ms=until,
                 max=None if max is None else max - state.yielded + len(state.at_last),
                 perf_type=perf_type,
                 rated=rated,
@@ -229,6 +232,7 @@ class LichessSource:
                 opening=opening,
                 ongoing=ongoing,
                 token=self._token,
+                newest_first=newest_first,
             )
             errors_here: Counter[bytes] = Counter()
             try:
@@ -244,7 +248,10 @@ class LichessSource:
                 return
             except StreamBroken as exc:
                 breaks += 1
-                since = since if state.last_created is None else state.last_created
+                if state.last_created is not None and newest_first:
+                    until = state.last_created  # newest first: go on backwards from there
+                elif state.last_created is not None:
+                    since = state.last_created
                 await self._after_break(breaks, exc, wait)
 
     async def export_by_ids(

@@ -21,10 +21,12 @@ import sqlalchemy as sa
 
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
+from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.errors import GamekeeperError, InvalidInput, StorageError
 from gamekeeper.storage.base import UpsertResult
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import jobs as sql_jobs
+from gamekeeper.storage.sql import players as sql_players
 from gamekeeper.storage.sql.engine import (
     READ_ONLY,
     create_engine,
@@ -72,6 +74,16 @@ class SqlTx:
 
     def defer_delivery(self, *, queue: str, task: str, job_id: str, args: str) -> None:
         sql_jobs.defer_delivery(self.conn, queue=queue, task=task, job_id=job_id, args=args)
+
+    def queue_players(self, owner: str, job_id: str, targets: Sequence[CrawlTarget]) -> None:
+        sql_players.queue_players(self.conn, owner, job_id, targets)
+
+    def finish_player(
+        self, owner: str, job_id: str, target: CrawlTarget, *, cursor: Any, error: str | None
+    ) -> int:
+        return sql_players.finish_player(
+            self.conn, owner, job_id, target, cursor=cursor, error=error
+        )
 
 
 def libpq_url(url: str) -> str:

@@ -235,7 +235,31 @@ players = sa.Table(
     sa.Column("discovered_by_job_id", sa.String(20)),
     sa.Column("crawled_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # The opponent crawl (migration 0006): who the player was first found through, the
+    # site cursor that makes the next crawl of them incremental, the latest outcome.
+    sa.Column("discovered_from", sa.String(64)),
+    sa.Column("cursor", Json),
+    sa.Column("status", sa.String(16), nullable=False, server_default="queued"),
+    sa.Column("last_error", sa.Text),
     sa.UniqueConstraint("platform", "username_key"),
+)
+
+#: The players one user's crawls reached. A crawled player's games are visible to this
+#: user (beside their own accounts' games) without becoming their own: stats count only
+#: the games of the user's accounts.
+owner_players = sa.Table(
+    "owner_players",
+    metadata,
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("player_id", sa.ForeignKey("players.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("discovered_from", sa.String(64)),
+    sa.Column("job_id", sa.String(20)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("games", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("crawled_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
 # -- scale-out (procrastinate mode) and scheduling ----------------------------------
