@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gamekeeper.connectors.pgn.writer import game_to_pgn
 from gamekeeper.domain.games import Eval
 from gamekeeper.domain.users import User
 from gamekeeper.services.games import GameService
@@ -131,3 +132,16 @@ class AnalysisService:
         """`game_id`'s analysis (GameNotFound when the user can't see it; None before one)."""
         await self.games.get(user, game_id)
         return game_analysis(await self.store.latest_analyses(game_id))
+
+    async def pgn(self, user: User, game_id: int) -> str:
+        """The game as PGN; analysed, with the analysis's `[%eval]` comments and NAGs
+        ($6 ?!, $2 ?, $4 ??). A game imported from PGN is still its original text."""
+        stored = await self.games.get(user, game_id)
+        analysis = game_analysis(await self.store.latest_analyses(game_id))
+        if analysis is None or not analysis.moves:
+            return game_to_pgn(stored.game)
+        return game_to_pgn(
+            stored.game,
+            evals=[m.eval for m in analysis.moves],
+            nags=[NAGS.get(m.judgment or "") for m in analysis.moves],
+        )
