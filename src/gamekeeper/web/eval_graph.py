@@ -80,7 +80,8 @@ def eval_graph(analysis: GameAnalysis, *, flip: str = "", chart_id: str = "eval-
     for x, y, move in points:
         if move.judgment:
             body.append(
-                f'<a href="?ply={move.ply}{_e(flip)}" data-judged-ply="{move.ply}">'
+                f'<a href="?ply={move.ply}{_e(flip)}" data-judged-ply="{move.ply}" '
+                f'aria-label="{_e(move_label(move))}">'
                 f'<circle class="dot j-{_e(move.judgment)}" cx="{_n(x)}" cy="{_n(y)}" r="4">'
                 f"<title>{_e(move_label(move))}</title></circle></a>"
             )
