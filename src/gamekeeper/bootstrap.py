@@ -14,6 +14,7 @@ from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
 from gamekeeper.services.accounts import AccountService
+from gamekeeper.services.analyses import AnalysisService
 from gamekeeper.services.games import GameService
 from gamekeeper.services.jobs import JobService
 from gamekeeper.services.players import PlayerService
@@ -172,6 +173,11 @@ class Services:
     #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
     schedule: AutoSyncLoop | None = None
     _started: bool = field(default=False, init=False)
+
+    @property
+    def analyses(self) -> AnalysisService:
+        """Reading stored analyses (stateless: made when asked for)."""
+        return AnalysisService(self.games, self.store)
 
     @property
     def upstreams(self) -> Upstreams:

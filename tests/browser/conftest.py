@@ -32,7 +32,7 @@ from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_in_thread
 from gamekeeper.storage import migrator
 from gamekeeper.storage.sql.store import SqlStore
-from tests.browser.seed import SEED_PLAYER, seed_games
+from tests.browser.seed import SEED_PLAYER, seed_analysis, seed_games
 from tests.browser.support import (
     CANCEL_GAMES,
     CANCEL_PLAYER,
@@ -67,14 +67,17 @@ LAUNCH_ARGS = [
 expect.set_options(timeout=30_000)
 
 
-async def _prepare_database(url: str) -> None:
+async def _prepare_database(url: str, analysed: list[int]) -> None:
     """Schema and the seeded games of the admin's `alice` account (no users yet, so
-    `serve` creates the admin and prints the one-time login URL)."""
+    `serve` creates the admin and prints the one-time login URL); the newest game gets
+    an analysis, its id appended to `analysed`."""
     store = SqlStore(url)
     try:
         await asyncio.to_thread(migrator.upgrade, store.engine)
         await store.add_account("admin", Platform.LICHESS, SEED_PLAYER)
-        await store.upsert_games(seed_games(), job_id=None)
+        games = seed_games()
+        await store.upsert_games(games, job_id=None)
+        analysed.append(await asyncio.to_thread(seed_analysis, store.engine, games[-1]))
     finally:
         await store.aclose()
 
@@ -126,7 +129,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     workdir = tmp_path_factory.mktemp("dashboard")
     database_url = f"sqlite:///{workdir / 'gamekeeper.db'}"
     # In a thread of its own: Playwright's sync API may already run a loop in this one.
-    seeding = threading.Thread(target=asyncio.run, args=(_prepare_database(database_url),))
+    analysed: list[int] = []
+    seeding = threading.Thread(
+        target=asyncio.run, args=(_prepare_database(database_url, analysed),)
+    )
     seeding.start()
     seeding.join()
     accounts = {
@@ -169,7 +175,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
                 base_url = f"http://127.0.0.1:{port}"
                 assert reader.login_url.startswith(base_url + "/login?token=gk_")
                 _wait_until_serving(base_url, proc)
-                yield Dashboard(base_url, reader.login_url, lichess, lines)
+                yield Dashboard(base_url, reader.login_url, lichess, lines, analysed[0])
             finally:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGINT)

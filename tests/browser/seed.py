@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import chess
 import orjson
+import sqlalchemy as sa
 
 from gamekeeper.domain.games import (
     Eval,
@@ -24,6 +25,8 @@ from gamekeeper.domain.games import (
     TimeControl,
     Winner,
 )
+from gamekeeper.storage.sql.schema import games as games_table
+from tests.support.analyses import analysis_values, example_judged, insert_analyses
 
 #: The seeded account (the admin's): its games are the charts' subject.
 SEED_PLAYER = "alice"
@@ -120,3 +123,20 @@ def seed_games(count: int = 160, *, seed: int = 11) -> list[Game]:
             )
         )
     return games
+
+
+def seed_analysis(engine: sa.Engine, game: Game) -> int:
+    """Store an analysis of `game` (already inserted) as the analyze job would; its id."""
+    with engine.connect() as conn:
+        game_id = conn.execute(
+            sa.select(games_table.c.id).where(
+                games_table.c.platform == game.platform.value,
+                games_table.c.platform_game_id == game.platform_game_id,
+            )
+        ).scalar_one()
+    sans = list(game.moves or ())
+    values = analysis_values(
+        sans, judged=example_judged(sans), accuracy=(88.4, 61.9), acpl=(23, 71)
+    )
+    insert_analyses(engine, game_id, values, job_id="j-seed")
+    return int(game_id)

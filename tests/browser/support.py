@@ -39,6 +39,8 @@ class Dashboard:
     login_url: str
     lichess: LichessEmulator
     output: list[str] = field(default_factory=list)
+    #: The seeded game that has an analysis (judgments, accuracy).
+    analysed_game: int = 0
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -10,9 +10,11 @@ from urllib.parse import urlencode
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform, Termination
 from gamekeeper.domain.limits import INT32_MAX
+from gamekeeper.services.analyses import GameAnalysis, JudgedMove
 from gamekeeper.storage.base import GameQuery, StoredGame
 from gamekeeper.web.board import MoveRow, Replay, move_rows, replay
-from gamekeeper.web.formatting import fmt_clock
+from gamekeeper.web.eval_graph import eval_graph
+from gamekeeper.web.formatting import fmt_clock, fmt_eval
 
 PAGE_SIZE = 50
 
@@ -153,10 +155,21 @@ class GameView:
     ply: int
     side: str | None
     flipped: bool
+    #: The stored analysis, when the game has one, and its graph (SVG markup).
+    analysis: GameAnalysis | None = None
+    graph: str = ""
 
     @property
     def game(self) -> Game:
         return self.stored.game
+
+    def judged(self, ply: int) -> JudgedMove | None:
+        return self.analysis.move(ply) if self.analysis else None
+
+    def analysis_eval(self, ply: int) -> str:
+        """The analysis's evaluation after `ply`, for moves the game came without one."""
+        move = self.judged(ply)
+        return fmt_eval(move.eval) if move else ""
 
     @property
     def has_evals(self) -> bool:
@@ -191,7 +204,12 @@ def describe_ending(game: Game) -> str | None:
 
 
 def game_view(
-    stored: StoredGame, accounts: Sequence[Account], *, ply: int | None, flip: bool
+    stored: StoredGame,
+    accounts: Sequence[Account],
+    *,
+    ply: int | None,
+    flip: bool,
+    analysis: GameAnalysis | None = None,
 ) -> GameView:
     """The page for `stored`, at `ply` (default: the final position), seen from your side."""
     played = replay(stored.game)
@@ -205,4 +223,6 @@ def game_view(
         side=side,
         # Your games are shown from your side; `flip` turns the board around.
         flipped=(side == "black") != flip,
+        analysis=analysis,
+        graph=eval_graph(analysis, flip="&flip=1" if flip else "") if analysis else "",
     )

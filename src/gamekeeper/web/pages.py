@@ -264,7 +264,8 @@ async def game_page(
             "not_found.html", context | {"what": f"game {game_id}"}, status_code=404
         )
     mine = await services.accounts.list(user.name)
-    view = game_view(stored, mine, ply=ply, flip=flip)
+    analysis = await services.analyses.for_game(user, game_id)
+    view = game_view(stored, mine, ply=ply, flip=flip, analysis=analysis)
     return page_response("game.html", context | {"view": view, "flip": flip})
 
 

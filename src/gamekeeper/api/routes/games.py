@@ -118,7 +118,7 @@ async def export_games(
     responses={200: {"content": {"application/x-chess-pgn": {}}, "description": "The game as PGN"}},
 )
 async def game_pgn(game_id: GameId, user: CurrentUser, services: ServicesDep) -> Response:
-    pgn = await services.games.pgn(user, game_id)
+    pgn = await services.analyses.pgn(user, game_id)
     return Response(pgn, media_type="application/x-chess-pgn")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gamekeeper.domain.games import Eval, Game, Platform
 
 _VARIANT_TAGS = {
@@ -33,9 +35,15 @@ def _eval(value: Eval) -> str:
     return f"{(value.cp or 0) / 100:.2f}"
 
 
-def game_to_pgn(game: Game) -> str:
+def game_to_pgn(
+    game: Game,
+    *,
+    evals: Sequence[Eval | None] | None = None,
+    nags: Sequence[int | None] | None = None,
+) -> str:
     """The game as PGN text: the original for games imported from PGN, else built from
-    the stored fields (tags, SAN moves, `%clk` and `%eval` comments)."""
+    the stored fields (tags, SAN moves, `%clk` and `%eval` comments). `evals` (an
+    analysis's, per ply) replace the game's own; `nags` ($6, $2, $4) follow the moves."""
     if game.platform is Platform.PGN or game.raw.lstrip().startswith("["):
         return game.raw if game.raw.endswith("\n") else game.raw + "\n"
     start = game.start_time
@@ -79,10 +87,15 @@ def game_to_pgn(game: Game) -> str:
     if game.initial_fen:
         tags += [("SetUp", "1"), ("FEN", game.initial_fen)]
     head = "\n".join(f"[{name} {_quote(value)}]" for name, value in tags)
-    return f"{head}\n\n{movetext(game)}\n"
+    return f"{head}\n\n{movetext(game, evals=evals, nags=nags)}\n"
 
 
-def movetext(game: Game) -> str:
+def movetext(
+    game: Game,
+    *,
+    evals: Sequence[Eval | None] | None = None,
+    nags: Sequence[int | None] | None = None,
+) -> str:
     """`1. e4 { [%clk 0:03:00] } 1... e5 ...` ending with the result."""
     black_first = bool(game.initial_fen and game.initial_fen.split(" ")[1:2] == ["b"])
     first_number = 1
@@ -91,6 +104,7 @@ def movetext(game: Game) -> str:
         if len(fields) >= 6 and fields[5].isdigit():
             first_number = int(fields[5])
     parts: list[str] = []
+    evals = game.evals if evals is None else evals
     for ply, san in enumerate(game.moves or ()):
         index = ply + (1 if black_first else 0)
         number = first_number + index // 2
@@ -98,10 +112,12 @@ def movetext(game: Game) -> str:
         comment = []
         if game.clocks and ply < len(game.clocks) and game.clocks[ply] is not None:
             comment.append(f"[%clk {_clock(game.clocks[ply] or 0)}]")
-        if game.evals and ply < len(game.evals) and game.evals[ply] is not None:
-            ev = game.evals[ply]
-            assert ev is not None
+        ev = evals[ply] if evals and ply < len(evals) else None
+        if ev is not None:
             comment.append(f"[%eval {_eval(ev)}]")
+        nag = nags[ply] if nags and ply < len(nags) else None
+        if nag is not None:
+            san = f"{san} ${nag}"
         if white_to_move:
             parts.append(f"{number}. {san}")
         elif ply == 0 or comment or (parts and parts[-1].endswith("}")):

@@ -7,6 +7,7 @@ One class made of the query classes of each area (`job_store`, `account_store`,
 from __future__ import annotations
 
 from gamekeeper.storage.sql.account_store import AccountQueries
+from gamekeeper.storage.sql.analysis_reads import AnalysisReads
 from gamekeeper.storage.sql.game_store import GameQueries
 from gamekeeper.storage.sql.job_store import JobQueries
 from gamekeeper.storage.sql.player_store import PlayerQueries
@@ -15,5 +16,5 @@ from gamekeeper.storage.sql.runner import SqlTx, libpq_url
 __all__ = ["SqlStore", "SqlTx", "libpq_url"]
 
 
-class SqlStore(JobQueries, AccountQueries, GameQueries, PlayerQueries):
+class SqlStore(JobQueries, AccountQueries, GameQueries, PlayerQueries, AnalysisReads):
     """Storage on SQLite or PostgreSQL through SQLAlchemy Core."""
