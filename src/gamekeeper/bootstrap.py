@@ -6,11 +6,11 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gamekeeper.connectors.chesscom import ChessComSource
-from gamekeeper.connectors.file_gate import FileHostCoordinators
-from gamekeeper.connectors.http import Upstreams
-from gamekeeper.connectors.lichess import LichessSource
-from gamekeeper.connectors.pg_gate import PostgresHostCoordinators
+from gamekeeper.connectors.chesscom.source import ChessComSource
+from gamekeeper.connectors.gate.file import FileHostCoordinators
+from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
+from gamekeeper.connectors.gate.upstreams import Upstreams
+from gamekeeper.connectors.lichess.source import LichessSource
 from gamekeeper.errors import ConfigurationError
 from gamekeeper.jobs.executors.local import LocalExecutor
 from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor

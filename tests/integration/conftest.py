@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gamekeeper.connectors.http import Upstreams
+from gamekeeper.connectors.gate.upstreams import Upstreams
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.chesscom_records import ChessComCorpus
 from gamekeeper.emulators.lichess import LichessEmulator

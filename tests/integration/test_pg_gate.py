@@ -16,8 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from gamekeeper.connectors.http import Upstreams, host_key
-from gamekeeper.connectors.pg_gate import LOCK_CLASS, PostgresHostCoordinators, lock_key
+from gamekeeper.connectors.gate.postgres import LOCK_CLASS, PostgresHostCoordinators, lock_key
+from gamekeeper.connectors.gate.upstreams import Upstreams, host_key
 from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import LichessCorpus
 from gamekeeper.emulators.server import serve_async

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gamekeeper.connectors.chesscom import ChessComSource, MonthArchive
+from gamekeeper.connectors.chesscom.source import ChessComSource, MonthArchive
 from gamekeeper.domain.games import Game
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.errors import AccountNotFound

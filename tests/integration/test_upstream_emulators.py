@@ -14,8 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from gamekeeper.connectors.chesscom import ChessComSource
-from gamekeeper.connectors.lichess import LichessSource
+from gamekeeper.connectors.chesscom.source import ChessComSource
+from gamekeeper.connectors.lichess.source import LichessSource
 from gamekeeper.domain.games import Game
 from gamekeeper.domain.variants import board_class
 from gamekeeper.emulators.chesscom import ChessComEmulator

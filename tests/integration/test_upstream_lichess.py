@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from gamekeeper.connectors.base import GameOrError, RecordError
-from gamekeeper.connectors.chesscom import ChessComSource
-from gamekeeper.connectors.lichess import LichessSource, datetime_to_ms
+from gamekeeper.connectors.chesscom.source import ChessComSource
+from gamekeeper.connectors.lichess.records import datetime_to_ms
+from gamekeeper.connectors.lichess.source import LichessSource
 from gamekeeper.domain.games import Game, Termination
 from gamekeeper.emulators.chesscom import ChessComEmulator
 from gamekeeper.emulators.lichess import LichessEmulator

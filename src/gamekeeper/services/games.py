@@ -10,8 +10,8 @@ from typing import Protocol
 
 import orjson
 
+from gamekeeper.connectors.pgn.writer import game_to_pgn
 from gamekeeper.domain.games import Platform
-from gamekeeper.domain.pgn import game_to_pgn
 from gamekeeper.domain.users import User
 from gamekeeper.errors import GameNotFound, InvalidInput
 from gamekeeper.storage.base import AccountStore, GamePage, GameQuery, GameStore, StoredGame

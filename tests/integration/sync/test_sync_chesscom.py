@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from gamekeeper.bootstrap import Services
-from gamekeeper.connectors.chesscom import parse_game
+from gamekeeper.connectors.chesscom.records import parse_game
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import JobStatus
 from gamekeeper.emulators.chesscom import ChessComEmulator

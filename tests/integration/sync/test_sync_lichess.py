@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from gamekeeper.bootstrap import Services
-from gamekeeper.connectors.lichess import parse_game
+from gamekeeper.connectors.lichess.records import parse_game
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import JobStatus, PhaseStatus
 from gamekeeper.emulators.lichess import LichessEmulator

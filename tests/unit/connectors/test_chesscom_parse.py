@@ -10,16 +10,18 @@ import orjson
 import pytest
 
 from gamekeeper.connectors.base import RecordError
-from gamekeeper.connectors.chesscom import (
-    build_archives_request,
-    build_month_request,
-    month_of,
+from gamekeeper.connectors.chesscom.records import (
     parse_game,
     parse_month,
     parse_profile,
     parse_time_control,
     platform_game_id,
     split_pgn,
+)
+from gamekeeper.connectors.chesscom.source import (
+    build_archives_request,
+    build_month_request,
+    month_of,
 )
 from gamekeeper.domain.games import (
     Game,

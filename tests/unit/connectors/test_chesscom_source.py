@@ -9,8 +9,9 @@ import httpx
 import orjson
 import pytest
 
-from gamekeeper.connectors.chesscom import ChessComSource, MonthArchive
-from gamekeeper.connectors.http import GatePolicy, UpstreamGate
+from gamekeeper.connectors.chesscom.source import ChessComSource, MonthArchive
+from gamekeeper.connectors.gate.exchange import UpstreamGate
+from gamekeeper.connectors.gate.policy import GatePolicy
 from gamekeeper.domain.games import Game
 from gamekeeper.errors import AccountNotFound, SourceUnavailable
 

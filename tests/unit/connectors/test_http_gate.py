@@ -11,14 +11,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from gamekeeper.connectors.http import (
-    GatePolicy,
-    LocalHostCoordinator,
-    StreamBroken,
-    UpstreamGate,
-    Upstreams,
-    parse_retry_after,
-)
+from gamekeeper.connectors.gate.exchange import StreamBroken, UpstreamGate
+from gamekeeper.connectors.gate.local import LocalHostCoordinator
+from gamekeeper.connectors.gate.policy import GatePolicy, parse_retry_after
+from gamekeeper.connectors.gate.upstreams import Upstreams
 from gamekeeper.errors import (
     AccountNotFound,
     ConfigurationError,
@@ -485,7 +481,7 @@ async def test_upstreams_has_one_gate_per_host_with_the_settings() -> None:
 
 
 def test_local_coordinator_is_a_host_coordinator() -> None:
-    from gamekeeper.connectors.http import HostCoordinator
+    from gamekeeper.connectors.gate.base import HostCoordinator
 
     coordinator: HostCoordinator = LocalHostCoordinator()
     assert coordinator is not None

@@ -9,15 +9,17 @@ import orjson
 import pytest
 
 from gamekeeper.connectors.base import RecordError
-from gamekeeper.connectors.lichess import (
-    build_games_request,
-    build_ids_request,
-    build_profile_request,
+from gamekeeper.connectors.lichess.records import (
     datetime_to_ms,
     decode_line,
     ms_to_datetime,
     parse_game,
     parse_profile,
+)
+from gamekeeper.connectors.lichess.source import (
+    build_games_request,
+    build_ids_request,
+    build_profile_request,
 )
 from gamekeeper.domain.games import (
     Eval,

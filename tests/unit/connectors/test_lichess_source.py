@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from gamekeeper.connectors.base import GameOrError, RecordError
-from gamekeeper.connectors.http import GatePolicy, UpstreamGate
-from gamekeeper.connectors.lichess import LichessSource
+from gamekeeper.connectors.gate.exchange import UpstreamGate
+from gamekeeper.connectors.gate.policy import GatePolicy
+from gamekeeper.connectors.lichess.source import LichessSource
 from gamekeeper.domain.games import Game
 from gamekeeper.errors import AccountNotFound, SourceUnavailable
 

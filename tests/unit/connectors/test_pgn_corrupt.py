@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gamekeeper.connectors.pgn import PgnError, PgnRecord, iter_pgn
-from gamekeeper.connectors.pgn_reader import DEFAULT_MAX_GAME_BYTES
+from gamekeeper.connectors.pgn.reader import DEFAULT_MAX_GAME_BYTES
 
 
 def game(

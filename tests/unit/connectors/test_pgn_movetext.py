@@ -7,7 +7,7 @@ import io
 import chess.pgn
 import pytest
 
-from gamekeeper.connectors.pgn_movetext import Movetext, parse_movetext
+from gamekeeper.connectors.pgn.movetext import Movetext, parse_movetext
 from gamekeeper.domain.games import Eval
 
 

@@ -21,7 +21,6 @@ import chess.variant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gamekeeper.connectors import pgn_movetext
 from gamekeeper.connectors.pgn import (
     PgnError,
     PgnRecord,
@@ -29,7 +28,8 @@ from gamekeeper.connectors.pgn import (
     parse_movetext,
     record_to_game,
 )
-from gamekeeper.connectors.pgn_exported import read_exported
+from gamekeeper.connectors.pgn import movetext as pgn_movetext
+from gamekeeper.connectors.pgn.fast import read_exported
 from gamekeeper.domain.games import Eval
 
 CORPUS = Path(__file__).parents[2] / "fixtures" / "pgn" / "corpus.pgn"

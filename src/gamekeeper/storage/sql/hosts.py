@@ -1,6 +1,6 @@
 """The upstream gate's shared state per host (`upstream_hosts`), for the embedded mode.
 
-On PostgreSQL the gate reads and writes the same table itself (`connectors/pg_gate.py`,
+On PostgreSQL the gate reads and writes the same table itself (`connectors/gate/postgres.py`,
 on its own connections); on SQLite it goes through the store.
 """
 

@@ -243,7 +243,7 @@ players = sa.Table(
 #: The upstream gate's shared state per host, read by every worker (the 429 cool-down).
 #: The one-request-in-flight lock itself is a PostgreSQL advisory lock, not a row:
 #: a session lock dies with its holder, so it can't outlive a crashed worker.
-#: `connectors/pg_gate.py` holds the statements (connectors don't import storage).
+#: `connectors/gate/postgres.py` holds the statements (connectors don't import storage).
 upstream_hosts = sa.Table(
     "upstream_hosts",
     metadata,

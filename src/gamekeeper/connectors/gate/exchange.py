@@ -29,21 +29,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import math
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
-from gamekeeper import __version__
 from gamekeeper.connectors.base import Waiter
-from gamekeeper.domain.upstreams import HostState
+from gamekeeper.connectors.gate.base import HostCoordinator
+from gamekeeper.connectors.gate.local import LocalHostCoordinator
+from gamekeeper.connectors.gate.policy import GatePolicy, GateStats, parse_retry_after
 from gamekeeper.errors import (
     AccountNotFound,
     ConfigurationError,
@@ -53,7 +51,6 @@ from gamekeeper.errors import (
     SourceGone,
     SourceUnavailable,
 )
-from gamekeeper.settings import Settings
 
 #: How much of an error body is quoted in an error message.
 _BODY_QUOTE = 200
@@ -65,90 +62,13 @@ class StreamBroken(SourceUnavailable):
     code = "stream_broken"
 
 
-class HostCoordinator(Protocol):
-    """Per-host coordination: the one-in-flight slot and the shared state.
-
-    `write` is only called while the caller holds `slot()`, so an implementation
-    needs no compare-and-set. The in-process implementation is `LocalHostCoordinator`;
-    across processes, `PostgresHostCoordinator` (an advisory lock and a row) and, for
-    the embedded SQLite mode, `FileHostCoordinator` (a file lock and a row).
-    """
-
-    def slot(self) -> AbstractAsyncContextManager[None]:
-        """Hold the host's single request slot for the duration of the block."""
-        ...
-
-    async def read(self) -> HostState:
-        """The current shared state."""
-        ...
-
-    async def write(self, state: HostState) -> None:
-        """Replace the shared state (the caller holds the slot)."""
-        ...
-
-
-class LocalHostCoordinator:
-    """`HostCoordinator` for one process: an asyncio lock (FIFO) and a value."""
-
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
-        self._state = HostState()
-
-    def slot(self) -> AbstractAsyncContextManager[None]:
-        return self._hold()
-
-    @asynccontextmanager
-    async def _hold(self) -> AsyncIterator[None]:
-        async with self._lock:
-            yield
-
-    async def read(self) -> HostState:
-        return self._state
-
-    async def write(self, state: HostState) -> None:
-        self._state = state
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GatePolicy:
-    """How politely to treat one host."""
+class _Failure:
+    """A try that failed in a way worth another try."""
 
-    #: The host as people know it, used in wait reasons and error messages.
-    name: str
-    user_agent: str
-    min_interval_s: float = 0.0
-    #: Cool-down after a 429 without `Retry-After`; doubles while 429s repeat.
-    cooldown_s: float = 60.0
-    #: Lichess: wait at least `cooldown_s` even when `Retry-After` asks for less.
-    cooldown_is_floor: bool = False
-    cooldown_max_s: float = 900.0
-    #: Tries per request (the first included) on 5xx, timeouts and broken connections;
-    #: also the number of 429s in a row one request accepts before giving up.
-    attempts: int = 5
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 60.0
-    #: While another request holds the slot, wait this long quietly before telling the
-    #: caller's waiter (so a job does not flicker to `waiting` on every short request).
-    busy_grace_s: float = 1.0
-    #: The `resume_at` shown while waiting for the slot (re-announced when it passes).
-    busy_horizon_s: float = 30.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateStats:
-    """Counters of one gate, for metrics."""
-
-    host: str
-    #: Requests sent (every attempt counts).
-    requests: int = 0
-    #: 429 answers.
-    rate_limited: int = 0
-    #: Attempts repeated after a 5xx, a timeout or a broken connection.
-    retries: int = 0
-    #: 5xx answers, timeouts and broken connections.
-    failures: int = 0
-    #: Waits announced to a waiter or slept (cool-downs, backoffs, busy slot).
-    waits: int = 0
+    reason: str
+    cause: BaseException | None = None
+    retry_after: float | None = None
 
 
 def _utcnow() -> datetime:
@@ -159,24 +79,6 @@ async def _sleep_until(resume_at: datetime, reason: str) -> None:
     """The default waiter: sleep until `resume_at`."""
     del reason
     await asyncio.sleep(max(0.0, (resume_at - _utcnow()).total_seconds()))
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or HTTP-date), None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def error_for_status(response: httpx.Response, host: str) -> GamekeeperError | None:
@@ -312,65 +214,67 @@ class UpstreamGate:
                 if not await self._take_slot(stack, wait):
                     await stack.aclose()
                     continue
-                retry_after: float | None = None
-                failure: str
-                cause: BaseException | None = None
-                self._requests += 1
-                try:
-                    response = await self._client.send(request, stream=True)
-                except httpx.TimeoutException as exc:
-                    failure, cause = f"{policy.name} timed out ({type(exc).__name__})", exc
-                except httpx.TransportError as exc:
-                    failure, cause = f"{policy.name} could not be reached ({exc})", exc
-                except httpx.HTTPError as exc:
-                    raise SourceError(f"{policy.name}: {exc}", url=str(request.url)) from exc
-                else:
-                    stack.push_async_callback(response.aclose)
-                    status = response.status_code
-                    if status == 429:
-                        self._rate_limited += 1
-                        retry_after = parse_retry_after(
-                            response.headers.get("Retry-After"), self._now()
+                outcome = await self._attempt(request, stack, stream=stream)
+                if isinstance(outcome, httpx.Response):
+                    return outcome, stack
+                await stack.aclose()
+                if isinstance(outcome, datetime):
+                    limited += 1
+                    if limited >= policy.attempts:
+                        left = max(0.0, (outcome - self._now()).total_seconds())
+                        raise RateLimited(
+                            f"{policy.name} kept answering 429 ({limited} times)",
+                            retry_after=left,
                         )
-                        until = await self._start_cooldown(retry_after)
-                        await stack.aclose()
-                        limited += 1
-                        if limited >= policy.attempts:
-                            left = max(0.0, (until - self._now()).total_seconds())
-                            raise RateLimited(
-                                f"{policy.name} kept answering 429 ({limited} times)",
-                                retry_after=left,
-                            )
-                        continue
-                    if status >= 500:
-                        retry_after = parse_retry_after(
-                            response.headers.get("Retry-After"), self._now()
-                        )
-                        failure = f"{policy.name} answered {status}"
-                    else:
-                        try:
-                            if not stream or status >= 400:
-                                await response.aread()
-                        except httpx.TransportError as exc:
-                            failure, cause = f"{policy.name} broke off its answer ({exc})", exc
-                        else:
-                            await self._clear_strikes()
-                            error = error_for_status(response, policy.name)
-                            if error is not None:
-                                raise error
-                            return response, stack
+                    continue
             except BaseException:
                 await stack.aclose()
                 raise
-            await stack.aclose()
             self._failures += 1
             failures += 1
             if failures >= policy.attempts:
                 raise SourceUnavailable(
-                    f"{failure}; gave up after {failures} attempts", url=str(request.url)
-                ) from cause
+                    f"{outcome.reason}; gave up after {failures} attempts", url=str(request.url)
+                ) from outcome.cause
             self._retries += 1
-            await self.backoff(failures, reason=failure, wait=wait, retry_after=retry_after)
+            await self.backoff(
+                failures, reason=outcome.reason, wait=wait, retry_after=outcome.retry_after
+            )
+
+    async def _attempt(
+        self, request: httpx.Request, stack: AsyncExitStack, *, stream: bool
+    ) -> httpx.Response | _Failure | datetime:
+        """One try, in the held slot: a usable response, a failure worth another try, or
+        (after a 429) the end of the cool-down it started."""
+        name = self._policy.name
+        self._requests += 1
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            return _Failure(reason=f"{name} timed out ({type(exc).__name__})", cause=exc)
+        except httpx.TransportError as exc:
+            return _Failure(reason=f"{name} could not be reached ({exc})", cause=exc)
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{name}: {exc}", url=str(request.url)) from exc
+        stack.push_async_callback(response.aclose)
+        status = response.status_code
+        if status == 429:
+            self._rate_limited += 1
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._now())
+            return await self._start_cooldown(retry_after)
+        if status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._now())
+            return _Failure(reason=f"{name} answered {status}", retry_after=retry_after)
+        try:
+            if not stream or status >= 400:
+                await response.aread()
+        except httpx.TransportError as exc:
+            return _Failure(reason=f"{name} broke off its answer ({exc})", cause=exc)
+        await self._clear_strikes()
+        error = error_for_status(response, name)
+        if error is not None:
+            raise error
+        return response
 
     async def _wait_out_cooldown(self, wait: Waiter | None) -> None:
         while True:
@@ -478,101 +382,3 @@ async def _abandon(entering: asyncio.Future[None], slot: AbstractAsyncContextMan
 
 def _seconds(value: float) -> str:
     return f"{math.ceil(value)} s" if value >= 1 else f"{value:.1f} s"
-
-
-# -- the registry ---------------------------------------------------------------------
-
-
-def user_agent(contact: str) -> str:
-    """The User-Agent the sites ask for: who we are and how to reach the operator."""
-    return f"gamekeeper/{__version__} (self-hosted game mirror; contact: {contact})"
-
-
-def host_key(base_url: str) -> str:
-    """The key of a host: scheme-less `host[:port]`, lowercase."""
-    return urlsplit(base_url).netloc.lower()
-
-
-class Upstreams:
-    """One `UpstreamGate` per host, built from `Settings`, over one shared httpx client."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        coordinator_for: Callable[[str], HostCoordinator] | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._settings = settings
-        timeout = httpx.Timeout(
-            connect=settings.upstream_connect_timeout_s,
-            read=settings.upstream_read_timeout_s,
-            write=settings.upstream_read_timeout_s,
-            pool=settings.upstream_connect_timeout_s,
-        )
-        # Chess.com answers 301 when a URL moved; following it is what its docs ask.
-        self._client = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=True, transport=transport
-        )
-        self._coordinator_for = coordinator_for or (lambda _host: LocalHostCoordinator())
-        self._rng = rng
-        self._gates: dict[str, UpstreamGate] = {}
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        return self._client
-
-    @property
-    def lichess(self) -> UpstreamGate:
-        return self.gate(self._settings.lichess_url)
-
-    @property
-    def chesscom(self) -> UpstreamGate:
-        return self.gate(self._settings.chesscom_url)
-
-    def gate(self, base_url: str) -> UpstreamGate:
-        """The gate for the host of `base_url` (made on first use)."""
-        key = host_key(base_url)
-        gate = self._gates.get(key)
-        if gate is None:
-            gate = UpstreamGate(
-                self._client,
-                self.policy_for(base_url),
-                coordinator=self._coordinator_for(key),
-                rng=self._rng,
-            )
-            self._gates[key] = gate
-        return gate
-
-    def policy_for(self, base_url: str) -> GatePolicy:
-        """The politeness rules for a host, from the settings."""
-        s = self._settings
-        key = host_key(base_url)
-        is_lichess = key == host_key(s.lichess_url)
-        cooldown = s.lichess_cooldown_s if is_lichess else s.chesscom_cooldown_s
-        return GatePolicy(
-            name=key,
-            user_agent=user_agent(s.contact),
-            min_interval_s=s.upstream_min_interval_s,
-            cooldown_s=cooldown,
-            cooldown_is_floor=is_lichess,
-            cooldown_max_s=max(cooldown, s.upstream_cooldown_max_s),
-            attempts=s.upstream_attempts,
-            backoff_base_s=s.upstream_backoff_base_s,
-            backoff_max_s=s.upstream_backoff_max_s,
-            busy_grace_s=s.upstream_busy_grace_s,
-        )
-
-    def stats(self) -> list[GateStats]:
-        """Counters of every gate made so far."""
-        return [gate.stats() for gate in self._gates.values()]
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __aenter__(self) -> Upstreams:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()

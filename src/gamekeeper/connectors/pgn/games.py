@@ -1,9 +1,9 @@
 """PGN files as a source of games: open any file, read it fast, map records to `Game`.
 
-- `open_pgn(path)` (`pgn_files`): plain, gzip, bzip2 or zstandard (told by magic
+- `open_pgn(path)` (`pgn.files`): plain, gzip, bzip2 or zstandard (told by magic
   bytes, else by extension), streamed, with the compressed bytes consumed for
   progress and damage in compressed data reported rather than raised.
-- `iter_pgn` / `PgnRecord` / `PgnError` (`pgn_reader`): the streaming reader.
+- `iter_pgn` / `PgnRecord` / `PgnError` (`pgn.reader`): the streaming reader.
 - `record_to_game(record)`: one record as a `Game`.
 - `read_pgn_games(stream)`: both together, each game or error with the offset to
   checkpoint after it.
@@ -36,9 +36,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import BinaryIO, Final
 
-from gamekeeper.connectors.pgn_files import OpenedPgn, open_pgn
-from gamekeeper.connectors.pgn_movetext import Movetext, parse_movetext
-from gamekeeper.connectors.pgn_reader import DEFAULT_MAX_GAME_BYTES, PgnError, PgnRecord, iter_pgn
+from gamekeeper.connectors.pgn.reader import DEFAULT_MAX_GAME_BYTES, PgnError, PgnRecord, iter_pgn
 from gamekeeper.domain.games import (
     Game,
     Opening,
@@ -49,21 +47,6 @@ from gamekeeper.domain.games import (
     TimeControl,
     Winner,
 )
-
-__all__ = [
-    "DEFAULT_MAX_GAME_BYTES",
-    "Movetext",
-    "OpenedPgn",
-    "PgnError",
-    "PgnRecord",
-    "iter_pgn",
-    "lichess_game_id",
-    "open_pgn",
-    "parse_movetext",
-    "pgn_content_key",
-    "read_pgn_games",
-    "record_to_game",
-]
 
 _LICHESS_URL_RE: Final = re.compile(
     r"https?://(?:www\.)?lichess\.org/([A-Za-z0-9]{8})(?:[A-Za-z0-9]{4})?(?:[/?#].*)?"

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Final, Generic, TypeVar
 
-from gamekeeper.connectors.pgn_notation import (
+from gamekeeper.connectors.pgn.notation import (
     CLOCK_PATTERN,
     EVAL_PATTERN,
     Movetext,

@@ -2,8 +2,8 @@
 
 `parse_movetext` reads the movetext of one game the way python-chess's `read_game`
 tokenises it (same move, comment, variation and result rules), but never builds a
-position. The regular shapes sites export take a fast path (`pgn_exported`); anything
-else goes through the general tokeniser here. `pgn_notation` says which normalisations
+position. The regular shapes sites export take a fast path (`pgn.fast`); anything
+else goes through the general tokeniser here. `pgn.notation` says which normalisations
 of the SAN as written are made (the ones python-chess's `Board.san` would make too) and
 which are left to the analysis stage.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gamekeeper.connectors.pgn_exported import read_exported
-from gamekeeper.connectors.pgn_notation import (
+from gamekeeper.connectors.pgn.fast import read_exported
+from gamekeeper.connectors.pgn.notation import (
     CLOCK_PATTERN,
     EVAL_PATTERN,
     MOVE_PATTERN,

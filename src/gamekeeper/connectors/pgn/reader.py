@@ -3,17 +3,10 @@
 The reader works in three steps, each on big pieces of text so that Python does little
 per character:
 
-1. **Split** (`_segments`): one bytes regex over megabyte chunks finds where games
-   start. A game starts at a tag pair line (`[Name "value"]`) that follows a line that
-   is not one; blank lines are not needed. Such a line starts a game even inside an
-   unclosed comment: that is what lets the game after a game cut off in the middle of
-   a comment survive. Games without tags are told apart by their termination markers
-   (`_read_untagged`); a long run of them is cut where a line ends with a marker and
-   the next starts with `1.`, so memory stays bounded.
-2. **Tags** (`_fast_header`, else `_slow_header`): the tag section, split with string
-   methods when it has the usual shape, else line by line; values are unescaped
-   (`\\"`, `\\\\`).
-3. **Movetext** (`pgn_movetext`): mainline SAN moves, clocks, evals and result.
+1. **Split** (`pgn.segments`): the pieces between game starts, from megabyte chunks.
+2. **Tags** (`pgn.tags`): the tag section, by string methods when it has the usual
+   shape, else line by line.
+3. **Movetext** (`pgn.movetext`): mainline SAN moves, clocks, evals and result.
 
 What the reader cannot make sense of becomes a `PgnError` (a `RecordError`) with its
 byte range, and reading goes on: a game without a termination marker (truncated), a
@@ -36,27 +29,24 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO, Final
 
 from gamekeeper.connectors.base import RecordError
-from gamekeeper.connectors.pgn_exported import read_exported
-from gamekeeper.connectors.pgn_movetext import (
+from gamekeeper.connectors.pgn.fast import read_exported
+from gamekeeper.connectors.pgn.movetext import (
     Movetext,
     movetext_end,
     parse_movetext,
     read_general_movetext,
 )
+from gamekeeper.connectors.pgn.segments import CHUNK_BYTES, segments
+from gamekeeper.connectors.pgn.tags import fast_header, slow_header
 
 __all__ = ["DEFAULT_MAX_GAME_BYTES", "PgnError", "PgnRecord", "iter_pgn"]
 
 #: A game bigger than this is reported and skipped: no real game comes close, and the
 #: bound keeps memory flat whatever the file holds.
 DEFAULT_MAX_GAME_BYTES: Final = 16 * 1024 * 1024
-_CHUNK_BYTES: Final = 1024 * 1024
-#: A piece this long without a tag line is cut at its last untagged game start.
-_UNTAGGED_RUN_BYTES: Final = 4 * 1024 * 1024
 #: How much of an unreadable piece of text an error keeps.
 _ERROR_RAW_CHARS: Final = 4096
 _BOM: Final = b"\xef\xbb\xbf"
-#: Longest line kept while skipping an oversized game (a tag line is far shorter).
-_LONGEST_LINE: Final = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,24 +75,6 @@ class PgnError(RecordError):
     end_offset: int
 
 
-# A game starts at a tag pair line after a line that is neither blank nor a tag pair
-# (with blank lines between).
-_TAG_START: Final = rb'(?:\xef\xbb\xbf)?\[[A-Za-z0-9][A-Za-z0-9_+#=:-]*[ \t]+"'
-_GAME_START_RE: Final = re.compile(
-    rb"\n(?![ \t\r]*\n)(?!%(tag)s)[^\n]*\n(?:[ \t\r]*\n)*(?=%(tag)s)" % {b"tag": _TAG_START}
-)
-# In a long run of games without tags: a `1.` line after a line ending with a result.
-# Searched only then, as it is slower than the tag rule.
-_UNTAGGED_START_RE: Final = re.compile(
-    rb"\n[^\n]*(?:1-0|0-1|1/2-1/2|\*)[ \t\r]*\n(?:[ \t\r]*\n)*(?=1\.)"
-)
-# When skipping an oversized game, the next tag pair line, whatever precedes it.
-_ANY_TAG_LINE_RE: Final = re.compile(rb"\n(?=%s)" % _TAG_START)
-_NON_BLANK_RE: Final = re.compile(rb"[^ \t\r\n]")
-
-_TAG_LINE_RE: Final = re.compile(r'\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)\s+"(.*)"\]\s*')
-_TAG_NAME_RE: Final = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)")
-_ESCAPE_RE: Final = re.compile(r'\\(["\\])')
 _NON_SPACE_RE: Final = re.compile(r"\S")
 # Where a game without tags may start: a move number or a comment after whitespace.
 _UNTAGGED_GAME_RE: Final = re.compile(r"(?<!\S)(?:\d+\.|\{)")
@@ -120,7 +92,7 @@ def iter_pgn(
     *,
     start_offset: int = 0,
     max_game_bytes: int = DEFAULT_MAX_GAME_BYTES,
-    chunk_bytes: int = _CHUNK_BYTES,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[PgnRecord | PgnError]:
     """Yield each game of a binary PGN stream, and an error for each unreadable piece.
 
@@ -128,7 +100,7 @@ def iter_pgn(
         start_offset: Where to start in the decompressed stream: 0, or the `end_offset`
             of an item read before. A stream that cannot seek is read up to it.
     """
-    for offset, end, data in _segments(stream, start_offset, max_game_bytes, chunk_bytes):
+    for offset, end, data in segments(stream, start_offset, max_game_bytes, chunk_bytes):
         if data is None:
             yield _error(offset, end, f"game larger than {max_game_bytes} bytes", "")
         elif (record := _read_usual(offset, end, data)) is not None:
@@ -144,7 +116,7 @@ def _read_usual(offset: int, end: int, data: bytes) -> PgnRecord | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    header = _fast_header(text)
+    header = fast_header(text)
     if header is None:
         return None
     tags, body_start, _ = header
@@ -160,101 +132,6 @@ def _read_usual(offset: int, end: int, data: bytes) -> PgnRecord | None:
         mainline=mainline,
         text=text.rstrip(),
     )
-
-
-def _skip_to(stream: BinaryIO, offset: int, chunk_bytes: int) -> None:
-    if offset <= 0:
-        return
-    if stream.seekable():
-        stream.seek(offset)
-        return
-    remaining = offset
-    while remaining > 0:
-        skipped = len(stream.read(min(remaining, chunk_bytes)))
-        if not skipped:
-            return
-        remaining -= skipped
-
-
-def _segments(
-    stream: BinaryIO, start_offset: int, max_game_bytes: int, chunk_bytes: int
-) -> Iterator[tuple[int, int, bytes | None]]:
-    """Yield (offset, end offset, bytes) for each piece between game starts.
-
-    The bytes are None for a piece longer than `max_game_bytes`, which is skipped
-    without being held in memory.
-    """
-    _skip_to(stream, start_offset, chunk_bytes)
-    # `buf` starts with the newline before the current piece's first line (a made-up one
-    # at the start), so the regex sees every line start. buf[i] is at stream offset
-    # origin + i; `start` is where the current piece begins in `buf`.
-    buf = b"\n"
-    origin = start_offset - 1
-    start = 1
-    search_from = 0
-    skipping = False
-    while True:
-        chunk = stream.read(chunk_bytes)
-        eof = not chunk
-        buf += chunk
-        # Only whole lines are searched, so a game start is never judged on half a line.
-        # (buf[0] stands for a line end, even when it is the mid-line placeholder.)
-        limit = len(buf) if eof else max(buf.rfind(b"\n"), 0) + 1
-        while True:
-            pattern = _ANY_TAG_LINE_RE if skipping else _GAME_START_RE
-            match = pattern.search(buf, search_from, limit)
-            if match is None:
-                break
-            boundary = match.end()
-            yield origin + start, origin + boundary, None if skipping else buf[start:boundary]
-            skipping = False
-            start = boundary
-            search_from = boundary - 1
-        if eof:
-            if len(buf) > start or skipping:
-                yield origin + start, origin + len(buf), None if skipping else buf[start:]
-            return
-        if not skipping and len(buf) - start > _UNTAGGED_RUN_BYTES:
-            cut = None
-            for match in _UNTAGGED_START_RE.finditer(buf, start - 1, limit):
-                cut = match.end()
-            if cut is not None:
-                yield origin + start, origin + cut, buf[start:cut]
-                start = cut
-                search_from = max(search_from, cut - 1)
-        if not skipping and len(buf) - start > max_game_bytes:
-            skipping = True
-        if skipping:
-            # Keep only the unfinished last line, enough to spot the next tag line; a
-            # line too long to be one is dropped, with a placeholder for "mid-line".
-            keep = limit - 1
-            if len(buf) - keep > _LONGEST_LINE:
-                origin += len(buf) - 1
-                start -= len(buf) - 1
-                buf = b"\0"
-                search_from = 0
-                continue
-            search_from = 0
-        else:
-            keep = start - 1
-            # A game start may begin at the last non-blank line and need the next one.
-            search_from = _last_line_start(buf, max(keep, search_from), limit) - keep
-        buf = buf[keep:]
-        origin += keep
-        start -= keep
-
-
-def _last_line_start(buf: bytes, floor: int, limit: int) -> int:
-    """The newline before the last non-blank line that ends before `limit`."""
-    end = limit - 1
-    while end > floor:
-        newline = buf.rfind(b"\n", floor, end)
-        if newline < 0:
-            return floor
-        if _NON_BLANK_RE.search(buf, newline + 1, end):
-            return newline
-        end = newline
-    return floor
 
 
 def _error(offset: int, end_offset: int, message: str, raw: str) -> PgnError:
@@ -285,7 +162,7 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
         data = data[len(_BOM) :]
         offset += len(_BOM)
     text, encoding = _decode(data)
-    header = _fast_header(text) or _slow_header(text)
+    header = fast_header(text) or slow_header(text)
     if isinstance(header, str):
         yield _error(offset, end, header, text)
         return
@@ -302,16 +179,7 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
         yield from _read_untagged(offset, end, text, encoding)
         return
     movetext = text[body_start:]
-    # The movetext's bytes too, for the fast path (same length when one byte a char).
-    body_bytes = body_start if len(data) == len(text) else len(text[:body_start].encode())
-    exported = read_exported(data[body_bytes:])
-    if exported is not None:
-        mainline, movetext_stop = exported, len(movetext)
-        # The fast path accepts nothing but well-formed words: no junk to look for.
-        junk = False
-    else:
-        mainline, movetext_stop = read_general_movetext(movetext)
-        junk = _is_junk(movetext[:movetext_stop], mainline)
+    mainline, movetext_stop, junk = _read_movetext(data, text, body_start)
     if movetext_stop == len(movetext):
         if junk:
             yield _error(offset, end, "binary data in the movetext", text)
@@ -342,17 +210,37 @@ def _read_segment(offset: int, end: int, data: bytes) -> Iterator[PgnRecord | Pg
             mainline=mainline,
             text=text[:stop],
         )
-        following = _read_untagged(rest_offset, end, text[rest:], encoding)
-        first = next(following, None)
-        # Nothing but comments after the game: it ends where the piece ends, so the
-        # items still tile the stream up to its end.
-        yield record if first is not None else replace(record, end_offset=end)
-        if first is None:
-            return
-        yield first
-        yield from following
+        yield from _with_following(record, end, text[rest:], encoding)
         return
     yield from _read_untagged(rest_offset, end, text[rest:], encoding)
+
+
+def _read_movetext(data: bytes, text: str, body_start: int) -> tuple[Movetext, int, bool]:
+    """The mainline of a piece's movetext, where it stops, and whether it is junk."""
+    movetext = text[body_start:]
+    # The movetext's bytes too, for the fast path (same length when one byte a char).
+    body_bytes = body_start if len(data) == len(text) else len(text[:body_start].encode())
+    exported = read_exported(data[body_bytes:])
+    if exported is not None:
+        # The fast path accepts nothing but well-formed words: no junk to look for.
+        return exported, len(movetext), False
+    mainline, movetext_stop = read_general_movetext(movetext)
+    return mainline, movetext_stop, _is_junk(movetext[:movetext_stop], mainline)
+
+
+def _with_following(
+    record: PgnRecord, end: int, rest: str, encoding: str
+) -> Iterator[PgnRecord | PgnError]:
+    """A game with tags, then the games without tags in the text after it."""
+    following = _read_untagged(record.end_offset, end, rest, encoding)
+    first = next(following, None)
+    # Nothing but comments after the game: it ends where the piece ends, so the
+    # items still tile the stream up to its end.
+    yield record if first is not None else replace(record, end_offset=end)
+    if first is None:
+        return
+    yield first
+    yield from following
 
 
 def _is_junk(movetext: str, mainline: Movetext) -> bool:
@@ -372,79 +260,28 @@ def _is_junk(movetext: str, mainline: Movetext) -> bool:
     return bool(rest.strip("0123456789. \t\r\n\x0c"))
 
 
-#: Tags, where the movetext starts, and where a repeated tag starts another game.
-_Header = tuple[dict[str, str], int, int | None]
-
-
 def _skip_space(text: str, position: int) -> int:
     match = _NON_SPACE_RE.search(text, position)
     return len(text) if match is None else match.start()
 
 
-def _fast_header(text: str) -> _Header | None:
-    """Tags and where the movetext starts, for the usual shape (one tag per line, a
-    blank line, the movetext); None for anything else."""
-    if not text.startswith("["):
-        return None
-    blank = text.find("\n\n")
-    if blank < 0:
-        return None
-    section = text[:blank]
-    if not section.endswith('"]') or "\\" in section or "\r" in section:
-        return None
-    # `Name "value"]\n[Name "value"` -> names and values alternate.
-    parts = section[1:-2].replace('"]\n[', ' "').split(' "')
-    lines = section.count("\n") + 1
-    if len(parts) != 2 * lines:
-        return None
-    pairs = iter(parts)
-    tags = dict(zip(pairs, pairs, strict=True))
-    names = "".join(tags)
-    # Odd names (with `_` or `+`), duplicates, values holding ` "` or a blank line
-    # inside the tag section take the careful path.
-    if len(tags) != lines or not (names.isascii() and names.isalnum()):
-        return None
-    body_start = blank + 2
-    if text.startswith("[", body_start) or text[body_start : body_start + 1].isspace():
-        # Another tag after a blank line, or more blank lines: the careful path decides.
-        return None
-    return tags, body_start, None
+class _ByteOffsets:
+    """Byte offsets of increasing text indexes, counted incrementally (not quadratically)."""
 
+    def __init__(self, text: str, encoding: str, offset: int) -> None:
+        self._text = text
+        self._encoding = encoding
+        self._done = 0
+        self._at = offset
 
-def _slow_header(text: str) -> _Header | str:
-    """The tag section read line by line, or an error message for a malformed one.
-
-    A tag name seen twice starts another game (`split_at`): the lines before belong to
-    a game cut off in its tags, glued to the next one. That holds even after a
-    malformed line, which is how a game cut in the middle of a tag line is told apart
-    from the next game.
-    """
-    tags: dict[str, str] = {}
-    # Names of malformed lines count too: `[Event "Ga` cut short, then `[Event "B"]`.
-    seen: set[str] = set()
-    position = 0
-    malformed: str | None = None
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped and stripped[0] not in "%;":
-            if stripped[0] != "[":
-                break
-            match = _TAG_LINE_RE.fullmatch(stripped)
-            if match is None:
-                malformed = malformed or f"malformed tag pair: {stripped[:80]!r}"
-                name_match = _TAG_NAME_RE.match(stripped)
-                if name_match:
-                    seen.add(name_match.group(1))
-            else:
-                name, value = match.groups()
-                if name in seen:
-                    return tags, position, position
-                seen.add(name)
-                tags[name] = _ESCAPE_RE.sub(r"\1", value) if "\\" in value else value
-        position += len(line) + 1
-    if malformed:
-        return malformed
-    return tags, min(position, len(text)), None
+    def __call__(self, index: int) -> int:
+        done, text = self._done, self._text
+        if index >= done:
+            self._at += _byte_length(text[done:index], self._encoding)
+        else:
+            self._at -= _byte_length(text[index:done], self._encoding)
+        self._done = index
+        return self._at
 
 
 def _read_untagged(
@@ -458,20 +295,7 @@ def _read_untagged(
     position = _skip_space(text, 0)
     # Unreadable pieces next to each other make one error.
     bad_start: int | None = None
-
-    # Byte offsets of increasing text indexes, counted incrementally (not quadratically).
-    counted = [0, offset]
-
-    def byte_offset(index: int) -> int:
-        done, at = counted
-        at += (
-            _byte_length(text[done:index], encoding)
-            if index >= done
-            else -_byte_length(text[index:done], encoding)
-        )
-        counted[:] = [index, at]
-        return at
-
+    byte_offset = _ByteOffsets(text, encoding, offset)
     # The last game read, held back until we know whether more than comments follow
     # it: if not, it ends where the piece ends, so the items tile the stream.
     pending: PgnRecord | None = None

@@ -1,0 +1,83 @@
+"""A game's positions: replaying its moves, and whose turn it is at each ply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import chess
+
+from gamekeeper.analysis.base import PositionEval
+from gamekeeper.analysis.evals import INITIAL_CP
+from gamekeeper.domain.games import Eval, Game
+
+__all__ = [
+    "lichess_scores",
+    "replay",
+    "starts_from_standard",
+    "white_first",
+    "white_to_move_at",
+]
+
+_STANDARD_FIELDS: Final = chess.STARTING_FEN.split()[:4]
+
+
+def white_first(game: Game) -> bool:
+    """True when White makes the first move (always, but from a FEN with Black to move)."""
+    if not game.initial_fen:
+        return True
+    fields = game.initial_fen.split()
+    return len(fields) < 2 or fields[1] != "b"
+
+
+def replay(game: Game) -> tuple[list[chess.Board], str | None]:
+    """The board before move 1 and after each ply, and why the replay stopped early."""
+    chess960 = game.variant == "chess960"
+    try:
+        board = (
+            chess.Board(game.initial_fen, chess960=chess960)
+            if game.initial_fen
+            else chess.Board(chess960=chess960)
+        )
+    except ValueError:
+        return [], f"unreadable initial position {game.initial_fen!r:.100}"
+    boards = [board.copy()]
+    for ply, san in enumerate(game.moves or (), start=1):
+        try:
+            board.push_san(san)
+        except ValueError:
+            return boards, f"illegal move {san!r:.20} at ply {ply}"
+        boards.append(board.copy())
+    return boards, None
+
+
+def lichess_scores(game: Game, evals: Sequence[PositionEval | None]) -> list[Eval | None]:
+    """The scores Lichess's formulas read: +15 cp before move 1, no checkmated position.
+
+    Lichess scores the standard start position as +15 cp whatever the engine says (for
+    another start, our engine's score of it is kept), and has no evaluation of a
+    checkmated position (so the mating move gets no ACPL or accuracy entry).
+    """
+    start = evals[0] if evals else None
+    if starts_from_standard(game) or start is None:
+        scores: list[Eval | None] = [Eval(cp=INITIAL_CP)]
+    else:
+        scores = [_usable(start)]
+    scores.extend(_usable(entry) for entry in evals[1:])
+    return scores
+
+
+def starts_from_standard(game: Game) -> bool:
+    """True when the game starts from the standard position."""
+    return not game.initial_fen or game.initial_fen.split()[:4] == _STANDARD_FIELDS
+
+
+def _usable(entry: PositionEval | None) -> Eval | None:
+    if entry is None or entry.score.mate == 0 or entry.score == Eval():
+        return None
+    return entry.score
+
+
+def white_to_move_at(index: int, white_starts: bool) -> bool:
+    """Whether White is to move in position `index` (0: the start, i: after ply i)."""
+    return (index % 2 == 0) == white_starts

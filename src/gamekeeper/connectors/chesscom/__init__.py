@@ -1,0 +1,1 @@
+"""Chess.com: raw records to games (`records`) apart from requests and archives (`source`)."""

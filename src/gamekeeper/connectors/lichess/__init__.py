@@ -1,0 +1,1 @@
+"""Lichess: raw records to games (`records`) apart from requests and streaming (`source`)."""

@@ -1,0 +1,324 @@
+"""Lichess: the user-games NDJSON export, games by ids, and the profile.
+
+Pure core: `build_games_request`, `build_ids_request`, `build_profile_request` (and,
+in `records`, `parse_game`). Thin I/O: `LichessSource`, which sends through the host's
+`UpstreamGate` and parses the stream incrementally as bytes arrive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from gamekeeper.connectors.base import GameOrError, RecordError, Waiter
+from gamekeeper.connectors.gate.exchange import StreamBroken, UpstreamGate
+from gamekeeper.connectors.lichess.records import (
+    DecodedLine,
+    LichessProfile,
+    decode_line,
+    parse_profile,
+)
+from gamekeeper.connectors.ndjson import NdjsonDecoder
+from gamekeeper.errors import MalformedRecord, SourceUnavailable
+
+#: Lichess accepts at most this many ids per `POST /api/games/export/_ids`.
+IDS_PER_REQUEST: Final = 300
+NDJSON: Final = "application/x-ndjson"
+
+
+# -- pure core: requests -----------------------------------------------------------------
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _headers(token: str | None, accept: str = NDJSON) -> dict[str, str]:
+    headers = {"Accept": accept}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def build_games_request(
+    base_url: str,
+    username: str,
+    *,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    max: int | None = None,
+    perf_type: str | Iterable[str] | None = None,
+    rated: bool | None = None,
+    moves: bool = True,
+    clocks: bool = True,
+    evals: bool = True,
+    opening: bool = True,
+    ongoing: bool = True,
+    token: str | None = None,
+) -> httpx.Request:
+    """`GET /api/games/user/{username}` as NDJSON, oldest first.
+
+    `since_ms` is inclusive (games created at or after it). Ongoing games are asked for
+    by default, so a long correspondence game is stored while it runs and re-checked
+    later instead of slipping behind the cursor.
+    """
+    params: dict[str, str] = {
+        "sort": "dateAsc",
+        "moves": _flag(moves),
+        "clocks": _flag(clocks),
+        "evals": _flag(evals),
+        "opening": _flag(opening),
+        "ongoing": _flag(ongoing),
+        "finished": "true",
+    }
+    if since_ms is not None:
+        params["since"] = str(since_ms)
+    if until_ms is not None:
+        params["until"] = str(until_ms)
+    if max is not None:
+        params["max"] = str(max)
+    if rated is not None:
+        params["rated"] = _flag(rated)
+    if perf_type is not None:
+        params["perfType"] = perf_type if isinstance(perf_type, str) else ",".join(perf_type)
+    url = f"{base_url.rstrip('/')}/api/games/user/{quote(username, safe='')}"
+    return httpx.Request("GET", url, params=params, headers=_headers(token))
+
+
+def build_ids_request(
+    base_url: str,
+    ids: Sequence[str],
+    *,
+    moves: bool = True,
+    clocks: bool = True,
+    evals: bool = True,
+    opening: bool = True,
+    token: str | None = None,
+) -> httpx.Request:
+    """`POST /api/games/export/_ids` for at most `IDS_PER_REQUEST` ids, as NDJSON."""
+    if len(ids) > IDS_PER_REQUEST:
+        raise ValueError(f"at most {IDS_PER_REQUEST} ids per request, got {len(ids)}")
+    params = {
+        "moves": _flag(moves),
+        "clocks": _flag(clocks),
+        "evals": _flag(evals),
+        "opening": _flag(opening),
+    }
+    headers = _headers(token) | {"Content-Type": "text/plain"}
+    return httpx.Request(
+        "POST",
+        f"{base_url.rstrip('/')}/api/games/export/_ids",
+        params=params,
+        headers=headers,
+        content=",".join(ids).encode(),
+    )
+
+
+def build_profile_request(
+    base_url: str, username: str, *, token: str | None = None
+) -> httpx.Request:
+    """`GET /api/user/{username}`."""
+    url = f"{base_url.rstrip('/')}/api/user/{quote(username, safe='')}"
+    return httpx.Request("GET", url, headers=_headers(token, "application/json"))
+
+
+# -- thin I/O ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Export:
+    """Where a user-games export got to, so a broken one resumes without repeats."""
+
+    last_created: int | None = None
+    #: Games yielded with createdAt == last_created: a resumed export repeats them.
+    at_last: set[str] = field(default_factory=set)
+    #: Broken lines reported so far, by content: a resumed export sends the ones after
+    #: the cursor again, and two broken lines can be byte for byte the same.
+    errors_reported: Counter[bytes] = field(default_factory=Counter)
+    yielded: int = 0
+
+    def take(
+        self,
+        decoded: DecodedLine,
+        line: bytes,
+        errors_here: Counter[bytes],
+        known_ids: Collection[str],
+    ) -> GameOrError | None:
+        """The item to yield for a line of the current response, None to pass it over."""
+        item = decoded.item
+        if isinstance(item, RecordError):
+            errors_here[line] += 1
+            if errors_here[line] > self.errors_reported[line]:
+                self.errors_reported[line] += 1
+                return item
+            return None
+        if item.platform_game_id in self.at_last or item.platform_game_id in known_ids:
+            return None
+        created = decoded.created_ms
+        if created is not None and created != self.last_created:
+            self.last_created, self.at_last = created, set()
+        self.at_last.add(item.platform_game_id)
+        self.yielded += 1
+        return item
+
+
+class LichessSource:
+    """Games and profiles from Lichess, through the host's gate."""
+
+    def __init__(self, gate: UpstreamGate, base_url: str, token: str | None = None) -> None:
+        self._gate = gate
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+
+    async def profile(self, username: str, wait: Waiter | None = None) -> LichessProfile:
+        """The user's public data; `AccountNotFound` if there is no such user."""
+        request = build_profile_request(self._base_url, username, token=self._token)
+        response = await self._gate.send(request, wait=wait)
+        try:
+            return parse_profile(orjson.loads(response.content))
+        except (orjson.JSONDecodeError, AttributeError) as exc:
+            raise MalformedRecord(f"{self._gate.name} sent an unreadable profile") from exc
+
+    async def iter_games(
+        self,
+        username: str,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        max: int | None = None,
+        perf_type: str | Iterable[str] | None = None,
+        rated: bool | None = None,
+        moves: bool = True,
+        clocks: bool = True,
+        evals: bool = True,
+        opening: bool = True,
+        ongoing: bool = True,
+        wait: Waiter | None = None,
+        known_ids: Collection[str] = (),
+    ) -> AsyncGenerator[GameOrError, None]:
+        """The user's games, oldest first, as they stream in; games in `known_ids` (those
+        already stored at the range's inclusive edges) are passed over.
+
+        If the connection breaks (reset, stall, a cut last line) the export is asked for
+        again from `since` = createdAt of the last game yielded, and games already yielded
+        are skipped, so each game comes out once. The stream holds the host's gate while
+        it is open: iterate it to the end or close it (`contextlib.aclosing`).
+        """
+        since = since_ms
+        state = _Export()
+        breaks = 0
+        while max is None or state.yielded < max:
+            request = build_games_request(
+                self._base_url,
+                username,
+                since_ms=since,
+                until_ms=until_ms,
+                max=None if max is None else max - state.yielded + len(state.at_last),
+                perf_type=perf_type,
+                rated=rated,
+                moves=moves,
+                clocks=clocks,
+                evals=evals,
+                opening=opening,
+                ongoing=ongoing,
+                token=self._token,
+            )
+            errors_here: Counter[bytes] = Counter()
+            try:
+                async with aclosing(self._lines(request, wait)) as lines:
+                    async for number, line in lines:
+                        decoded = decode_line(line, f"line {number}", moves_requested=moves)
+                        item = state.take(decoded, line, errors_here, known_ids)
+                        if item is None:
+                            continue
+                        yield item
+                        if max is not None and state.yielded >= max:
+                            return
+                return
+            except StreamBroken as exc:
+                breaks += 1
+                since = since if state.last_created is None else state.last_created
+                await self._after_break(breaks, exc, wait)
+
+    async def export_by_ids(
+        self,
+        ids: Iterable[str],
+        *,
+        moves: bool = True,
+        clocks: bool = True,
+        evals: bool = True,
+        opening: bool = True,
+        wait: Waiter | None = None,
+    ) -> AsyncGenerator[GameOrError, None]:
+        """Games by id, in requests of at most 300 ids; an id Lichess does not return
+        comes out as a `RecordError` with that id."""
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), IDS_PER_REQUEST):
+            chunk = unique[start : start + IDS_PER_REQUEST]
+            pending = dict.fromkeys(chunk)
+            breaks = 0
+            while pending:
+                request = build_ids_request(
+                    self._base_url,
+                    list(pending),
+                    moves=moves,
+                    clocks=clocks,
+                    evals=evals,
+                    opening=opening,
+                    token=self._token,
+                )
+                try:
+                    async with aclosing(self._lines(request, wait)) as lines:
+                        async for number, line in lines:
+                            decoded = decode_line(line, f"line {number}", moves_requested=moves)
+                            if decoded.game_id is not None:
+                                if decoded.game_id not in pending:
+                                    continue  # already yielded before a break
+                                del pending[decoded.game_id]
+                            yield decoded.item
+                    break
+                except StreamBroken as exc:
+                    breaks += 1
+                    await self._after_break(breaks, exc, wait)
+            for missing in pending:
+                yield RecordError(
+                    item=missing, message=f"{self._gate.name} did not return this game"
+                )
+
+    async def _after_break(self, breaks: int, exc: StreamBroken, wait: Waiter | None) -> None:
+        """Back off before asking again after a broken stream; give up after too many."""
+        if breaks >= self._gate.policy.attempts:
+            raise SourceUnavailable(
+                f"{exc.message}; gave up after {breaks} broken streams"
+            ) from exc
+        await self._gate.backoff(breaks, reason=exc.message, wait=wait)
+
+    async def _lines(
+        self, request: httpx.Request, wait: Waiter | None
+    ) -> AsyncGenerator[tuple[int, bytes], None]:
+        """Complete NDJSON lines of one response, numbered from 1, as bytes arrive."""
+        decoder = NdjsonDecoder()
+        number = 0
+        async with self._gate.stream(request, wait=wait) as response:
+            async for chunk in response.aiter_bytes():
+                for line in decoder.feed(chunk):
+                    number += 1
+                    yield number, line
+        tail = decoder.finish()
+        if tail:
+            # A last line without its newline is fine if it is whole; a cut one means the
+            # connection was lost mid-record.
+            try:
+                orjson.loads(tail)
+            except orjson.JSONDecodeError:
+                raise StreamBroken(
+                    f"{self._gate.name}: the stream ended in the middle of a game"
+                ) from None
+            yield number + 1, tail
