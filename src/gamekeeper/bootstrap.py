@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gamekeeper.analysis.engine import default_workers
+from gamekeeper.analysis.registry import available_plugins
 from gamekeeper.connectors.chesscom.source import ChessComSource
 from gamekeeper.connectors.gate.file import FileHostCoordinators
 from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
@@ -29,6 +31,8 @@ from gamekeeper.storage.sql.copy import CopyReport, Progress, copy_database
 from gamekeeper.storage.sql.engine import create_engine, normalise_url
 from gamekeeper.storage.sql.queue_schema import apply_schema
 from gamekeeper.storage.sql.store import SqlStore, libpq_url
+from gamekeeper.sync.analysis_run import AnalysisDeps
+from gamekeeper.sync.analyze import register_analysis_kinds
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.import_pgn import register_import_kinds
 from gamekeeper.sync.kinds import register_sync_kinds
@@ -60,12 +64,22 @@ def manager_config(settings: Settings) -> ManagerConfig:
 def default_registry(store: SqlStore, upstreams: Upstreams, settings: Settings) -> JobRegistry:
     """Every job kind gamekeeper ships, wired to this process's services."""
     registry = JobRegistry()
+    analysis = AnalysisDeps(
+        store=store,
+        plugins=available_plugins,
+        engine_path=settings.stockfish_path,
+        workers=settings.engine_workers or default_workers(),
+        hash_mb=settings.engine_hash_mb,
+        nodes=settings.analysis_nodes,
+    )
     deps = SyncDeps(
         store=store,
         lichess=LichessSource(upstreams.lichess, settings.lichess_url, settings.lichess_token),
         chesscom=ChessComSource(upstreams.chesscom, settings.chesscom_url),
+        analysis=analysis,
     )
     register_sync_kinds(registry, deps)
+    register_analysis_kinds(registry, analysis)
     register_import_kinds(registry, store)
     return registry
 

@@ -82,9 +82,7 @@ class AnalysisStore(Protocol):
         """The game's rows, the newest version of each plugin only."""
         ...
 
-    async def get_position_evals(
-        self, positions: Sequence[str], engine_key: str
-    ) -> dict[str, Any]:
+    async def get_position_evals(self, positions: Sequence[str], engine_key: str) -> dict[str, Any]:
         """Cached values of those positions under `engine_key` (missing ones absent)."""
         ...
 

@@ -152,9 +152,9 @@ def eval_source(
     site or file the evaluations came with ("lichess" / "pgn")."""
     if not any(e is not None for e in analysis.evals):
         return None, None
-    if pool is None or (analysis.engine_evals == 0 and analysis.cache_hits == 0):
-        if game.evals is not None:
-            return ("lichess" if game.platform is Platform.LICHESS else "pgn"), None
+    carried = pool is None or (analysis.engine_evals == 0 and analysis.cache_hits == 0)
+    if carried and game.evals is not None:
+        return ("lichess" if game.platform is Platform.LICHESS else "pgn"), None
     return (pool.name if pool is not None else None), nodes
 
 
@@ -163,8 +163,8 @@ def judgments_value(
 ) -> dict[str, Any]:
     """The stored `judgments` value: every ply with its SAN, the evaluation after it,
     the plugin's judgment and best move, and who evaluated (`engine`, `nodes`)."""
-    entries = value.get("moves") if isinstance(value, dict) else value
-    by_ply: dict[int, Mapping[str, Any]] = {}
+    entries: Any = value.get("moves") if isinstance(value, dict) else value
+    by_ply: dict[int, Any] = {}
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("ply"), int):
             by_ply[entry["ply"]] = entry

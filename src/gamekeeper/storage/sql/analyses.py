@@ -127,9 +127,7 @@ def game_analyses(conn: sa.Connection, game_id: int) -> list[StoredAnalysis]:
             created_at=row["created_at"],
         )
         kept = newest.get(found.plugin)
-        if kept is None or version_order(found.plugin_version) > version_order(
-            kept.plugin_version
-        ):
+        if kept is None or version_order(found.plugin_version) > version_order(kept.plugin_version):
             newest[found.plugin] = found
     return sorted(newest.values(), key=lambda a: a.plugin)
 

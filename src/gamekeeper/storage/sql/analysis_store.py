@@ -23,14 +23,10 @@ class AnalysisQueries(SqlRunner):
     async def game_analyses(self, game_id: int) -> list[StoredAnalysis]:
         return await self.read(lambda c: sql_analyses.game_analyses(c, game_id))
 
-    async def get_position_evals(
-        self, positions: Sequence[str], engine_key: str
-    ) -> dict[str, Any]:
+    async def get_position_evals(self, positions: Sequence[str], engine_key: str) -> dict[str, Any]:
         if not positions:
             return {}
-        return await self.read(
-            lambda c: sql_analyses.get_position_evals(c, positions, engine_key)
-        )
+        return await self.read(lambda c: sql_analyses.get_position_evals(c, positions, engine_key))
 
     async def put_position_evals(self, values: Mapping[str, Any], engine_key: str) -> None:
         if values:
