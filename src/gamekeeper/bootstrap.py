@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gamekeeper.analysis.engine import default_workers
-from gamekeeper.analysis.registry import available_plugins
-from gamekeeper.connectors.chesscom.source import ChessComSource
-from gamekeeper.connectors.gate.file import FileHostCoordinators
-from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
-from gamekeeper.connectors.gate.upstreams import Upstreams
-from gamekeeper.connectors.lichess.source import LichessSource
 from gamekeeper.errors import ConfigurationError
 from gamekeeper.jobs.executors.local import LocalExecutor
-from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
 from gamekeeper.jobs.manager import JobManager, ManagerConfig
 from gamekeeper.jobs.registry import JobRegistry
 from gamekeeper.jobs.runner import RunnerConfig
@@ -27,16 +21,20 @@ from gamekeeper.services.system import SystemService
 from gamekeeper.services.users import UserService
 from gamekeeper.settings import Settings
 from gamekeeper.storage import migrator
-from gamekeeper.storage.sql.copy import CopyReport, Progress, copy_database
-from gamekeeper.storage.sql.engine import create_engine, normalise_url
-from gamekeeper.storage.sql.queue_schema import apply_schema
+from gamekeeper.storage.sql.engine import normalise_url
 from gamekeeper.storage.sql.store import SqlStore, libpq_url
-from gamekeeper.sync.analysis_run import AnalysisDeps
-from gamekeeper.sync.analyze import register_analysis_kinds
-from gamekeeper.sync.deps import SyncDeps
-from gamekeeper.sync.import_pgn import register_import_kinds
-from gamekeeper.sync.kinds import register_sync_kinds
 from gamekeeper.sync.schedule import AutoSyncLoop, run_due_syncs, summary
+
+if TYPE_CHECKING:
+    from gamekeeper.connectors.gate.file import FileHostCoordinators
+    from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
+    from gamekeeper.connectors.gate.upstreams import Upstreams
+    from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
+    from gamekeeper.storage.sql.copy import CopyReport, Progress
+
+# Start-up time: what only some commands need (the sites' HTTP clients, procrastinate,
+# Alembic, the job kinds with python-chess) is imported where it is first used, so
+# `gamekeeper jobs list` loads none of it.
 
 #: The procrastinate task that starts due scheduled syncs (one tick for all workers).
 AUTO_SYNC_TASK = "gamekeeper.auto_sync"
@@ -61,27 +59,67 @@ def manager_config(settings: Settings) -> ManagerConfig:
     )
 
 
-def default_registry(store: SqlStore, upstreams: Upstreams, settings: Settings) -> JobRegistry:
-    """Every job kind gamekeeper ships, wired to this process's services."""
-    registry = JobRegistry()
-    analysis = AnalysisDeps(
-        store=store,
-        plugins=available_plugins,
-        engine_path=settings.stockfish_path,
-        workers=settings.engine_workers or default_workers(),
-        hash_mb=settings.engine_hash_mb,
-        nodes=settings.analysis_nodes,
-    )
-    deps = SyncDeps(
-        store=store,
-        lichess=LichessSource(upstreams.lichess, settings.lichess_url, settings.lichess_token),
-        chesscom=ChessComSource(upstreams.chesscom, settings.chesscom_url),
-        analysis=analysis,
-    )
-    register_sync_kinds(registry, deps)
-    register_analysis_kinds(registry, analysis)
-    register_import_kinds(registry, store)
-    return registry
+def default_registry(
+    store: SqlStore, upstreams: Callable[[], Upstreams], settings: Settings
+) -> JobRegistry:
+    """Every job kind gamekeeper ships, wired to this process's services (registered,
+    and `upstreams` built, when a kind is first looked up)."""
+
+    def load(registry: JobRegistry) -> None:
+        from gamekeeper.connectors.chesscom.source import ChessComSource
+        from gamekeeper.connectors.lichess.source import LichessSource
+        from gamekeeper.analysis.engine import default_workers
+        from gamekeeper.analysis.registry import available_plugins
+        from gamekeeper.sync.analysis_run import AnalysisDeps
+        from gamekeeper.sync.analyze import register_analysis_kinds
+        from gamekeeper.sync.deps import SyncDeps
+        from gamekeeper.sync.import_pgn import register_import_kinds
+        from gamekeeper.sync.kinds import register_sync_kinds
+
+        sites = upstreams()
+        analysis = AnalysisDeps(
+            store=store,
+            plugins=available_plugins,
+            engine_path=settings.stockfish_path,
+            workers=settings.engine_workers or default_workers(),
+            hash_mb=settings.engine_hash_mb,
+            nodes=settings.analysis_nodes,
+        )
+        deps = SyncDeps(
+            store=store,
+            lichess=LichessSource(sites.lichess, settings.lichess_url, settings.lichess_token),
+            chesscom=ChessComSource(sites.chesscom, settings.chesscom_url),
+            analysis=analysis,
+        )
+        register_sync_kinds(registry, deps)
+        register_analysis_kinds(registry, analysis)
+        register_import_kinds(registry, store)
+
+    return JobRegistry(loader=load)
+
+
+class Sites:
+    """The upstream gates and their cross-process coordination, built on first use."""
+
+    def __init__(self, settings: Settings, store: SqlStore) -> None:
+        self._settings, self._store = settings, store
+        self.upstreams: Upstreams | None = None
+        self.gate: PostgresHostCoordinators | FileHostCoordinators | None = None
+
+    def get(self) -> Upstreams:
+        if self.upstreams is None:
+            from gamekeeper.connectors.gate.upstreams import Upstreams
+
+            self.gate = gate_for(self._store)
+            coordinator_for = self.gate.coordinator_for if self.gate else None
+            self.upstreams = Upstreams(self._settings, coordinator_for=coordinator_for)
+        return self.upstreams
+
+    async def aclose(self) -> None:
+        if self.upstreams is not None:
+            await self.upstreams.aclose()
+        if self.gate is not None:
+            await self.gate.aclose()
 
 
 @dataclass(kw_only=True)
@@ -103,12 +141,22 @@ class Services:
     stats: StatsService
     #: Health and the figures `/metrics` shows.
     system: SystemService
-    upstreams: Upstreams
+    #: The upstream gates (and their coordination), built when first asked for.
+    sites: Sites
     #: The embedded mode's scheduled syncs (procrastinate mode: a periodic task instead).
     schedule: AutoSyncLoop | None = None
-    #: The upstream gate's coordination across processes (PostgreSQL, or a SQLite file).
-    gate: PostgresHostCoordinators | FileHostCoordinators | None = None
     _started: bool = field(default=False, init=False)
+
+    @property
+    def upstreams(self) -> Upstreams:
+        """One gate per upstream host (built on first use: it imports httpx)."""
+        return self.sites.get()
+
+    @property
+    def gate(self) -> PostgresHostCoordinators | FileHostCoordinators | None:
+        """The upstream gate's coordination across processes (PostgreSQL, or a SQLite
+        file; None in memory or while no gate was built)."""
+        return self.sites.gate
 
     async def start(self, *, sweep: bool = True, schedule: bool = False) -> None:
         """Start running jobs here (the sweeper re-queues what a dead process left);
@@ -120,6 +168,8 @@ class Services:
 
     async def run_worker(self, *, concurrency: int | None = None) -> None:
         """Run procrastinate's worker here until SIGINT or SIGTERM (`gamekeeper worker`)."""
+        from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
+
         if not isinstance(self.executor, ProcrastinateExecutor):
             raise ConfigurationError(
                 "gamekeeper worker needs GAMEKEEPER_EXECUTOR=procrastinate "
@@ -132,17 +182,18 @@ class Services:
             await self.schedule.stop()
         if self._started:
             await self.jobs.stop()
-        elif isinstance(self.executor, ProcrastinateExecutor):
+        elif not isinstance(self.executor, LocalExecutor):
             await self.executor.stop()  # it may have opened its pool to enqueue or cancel
-        await self.upstreams.aclose()
-        if self.gate is not None:
-            await self.gate.aclose()
+        await self.sites.aclose()
         await self.store.aclose()
 
 
 def gate_for(store: SqlStore) -> PostgresHostCoordinators | FileHostCoordinators | None:
     """How processes sharing this database keep one request in flight per site: an
     advisory lock on PostgreSQL, a file lock next to a SQLite file (None: in memory)."""
+    from gamekeeper.connectors.gate.file import FileHostCoordinators
+    from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
+
     if store.dialect == "postgresql":
         return PostgresHostCoordinators(store.conninfo())
     database = store.database_file()
@@ -176,13 +227,14 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
             "to postgresql://... (move an embedded database with: gamekeeper db copy --to URL)"
         )
     store = SqlStore(settings.database_url)
-    gate = gate_for(store)
-    upstreams = Upstreams(settings, coordinator_for=gate.coordinator_for if gate else None)
-    registry = registry or default_registry(store, upstreams, settings)
+    sites = Sites(settings, store)
+    registry = registry or default_registry(store, sites.get, settings)
     jobs = JobManager(store, registry, config=manager_config(settings))
     executor: LocalExecutor | ProcrastinateExecutor
     schedule: AutoSyncLoop | None = None
     if distributed:
+        from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
+
         executor = ProcrastinateExecutor(
             jobs.runner,
             store.conninfo(),
@@ -219,9 +271,8 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         job_service=job_service_for(settings, store, jobs, accounts),
         stats=StatsService(store),
         system=SystemService(store),
-        upstreams=upstreams,
+        sites=sites,
         schedule=schedule,
-        gate=gate,
     )
 
 
@@ -231,10 +282,20 @@ async def upgrade_database(services: Services) -> str | None:
     On PostgreSQL procrastinate's tables come too, whatever the executor, so switching
     to workers needs no other step. Returns what happened to those, if anything.
     """
+    from gamekeeper.storage.sql.queue_schema import apply_schema
+
     await asyncio.to_thread(migrator.upgrade, services.store.engine)
     if services.store.dialect != "postgresql":
         return None
     return await asyncio.to_thread(apply_schema, services.store.conninfo())
+
+
+async def ensure_schema(services: Services) -> None:
+    """A command's start: migrate only if the schema is not at `HEAD_REVISION` (one
+    query, no Alembic import). `gamekeeper db upgrade`, `serve` and `worker` upgrade
+    in full (procrastinate's tables too, on PostgreSQL)."""
+    if await asyncio.to_thread(migrator.needs_upgrade, services.store.engine):
+        await upgrade_database(services)
 
 
 async def copy_database_to(
@@ -242,6 +303,9 @@ async def copy_database_to(
 ) -> tuple[CopyReport, str | None]:
     """`gamekeeper db copy`: the configured database's rows into an empty one, verified;
     a PostgreSQL target also gets procrastinate's tables, ready for workers."""
+    from gamekeeper.storage.sql.copy import copy_database
+    from gamekeeper.storage.sql.engine import create_engine
+    from gamekeeper.storage.sql.queue_schema import apply_schema
 
     def copy() -> CopyReport:
         if settings.auto_upgrade:

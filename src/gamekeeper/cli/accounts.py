@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from gamekeeper.cli.services import cli_user, open_services
 
@@ -24,6 +21,10 @@ def add_parser(commands: Any) -> None:
     remove.set_defaults(handler=remove_command)
 
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
 async def add_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         user = await cli_user(services)
@@ -36,6 +37,8 @@ async def list_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         user = await cli_user(services)
         accounts = await services.accounts.list(user.name)
+    from rich.table import Table
+
     table = Table("id", "account", "auto-sync", "added")
     for account in accounts:
         every = f"every {account.auto_sync_minutes} min" if account.auto_sync_minutes else "off"

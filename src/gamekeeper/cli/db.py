@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from gamekeeper.bootstrap import copy_database_to, upgrade_database
 from gamekeeper.cli.services import open_services
-from gamekeeper.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def add_parser(commands: Any) -> None:
@@ -29,6 +27,8 @@ def add_parser(commands: Any) -> None:
 
 
 async def upgrade_command(args: argparse.Namespace, console: Console) -> int:
+    from gamekeeper.bootstrap import upgrade_database
+
     async with open_services(upgrade=False) as services:
         procrastinate = await upgrade_database(services)
         console.print(f"database is up to date: {services.system.database()}", highlight=False)
@@ -38,6 +38,11 @@ async def upgrade_command(args: argparse.Namespace, console: Console) -> int:
 
 
 async def copy_command(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from gamekeeper.bootstrap import copy_database_to
+    from gamekeeper.settings import Settings
+
     # Stop gamekeeper first: rows written during the copy would not be in it.
     report, procrastinate = await copy_database_to(Settings(), args.to)
     table = Table("table", "rows", "sha256", title=f"{report.source} → {report.target}")

@@ -10,19 +10,13 @@ from __future__ import annotations
 import argparse
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import platformdirs
-from rich.console import Console
-
-from gamekeeper.bootstrap import build_services, upgrade_database
-from gamekeeper.cli.serve import add_server_arguments, run_server
-from gamekeeper.domain.jobs import ACTIVE_STATUSES
-from gamekeeper.domain.users import Role
-from gamekeeper.emulators.server import build_emulator, serve_in_thread
+from gamekeeper.cli.serve import add_server_arguments
 from gamekeeper.errors import InvalidInput
-from gamekeeper.settings import Settings
-from gamekeeper.storage.base import JobQuery
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: The emulators' main account (see `emulators.server.default_accounts`).
 DEMO_PLAYER = "alice"
@@ -41,6 +35,8 @@ def add_parser(commands: Any) -> None:
 
 
 def demo_database_url() -> str:
+    import platformdirs
+
     path = Path(platformdirs.user_data_dir("gamekeeper", appauthor=False)) / "demo.db"
     return f"sqlite:///{path}"
 
@@ -48,6 +44,14 @@ def demo_database_url() -> str:
 async def demo_command(args: argparse.Namespace, console: Console) -> int:
     if args.games < 1 or args.rate <= 0:
         raise InvalidInput("--games must be at least 1 and --rate above 0")
+    from gamekeeper.bootstrap import build_services, upgrade_database
+    from gamekeeper.cli.server import run_server
+    from gamekeeper.domain.jobs import ACTIVE_STATUSES
+    from gamekeeper.domain.users import Role
+    from gamekeeper.emulators.server import build_emulator, serve_in_thread
+    from gamekeeper.settings import Settings
+    from gamekeeper.storage.base import JobQuery
+
     base = Settings()
     with ExitStack() as stack:
         lichess = build_emulator("lichess", games=args.games, seed=1)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from gamekeeper.emulators.server import serve_forever
 from gamekeeper.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def add_parser(commands: Any) -> None:
@@ -38,6 +38,8 @@ def emulate_command(args: argparse.Namespace, console: Console) -> int:
     for path in args.corpus or []:
         if not path.exists():
             raise InvalidInput(f"no such corpus file or folder: {path}")
+    from gamekeeper.emulators.server import serve_forever
+
     console.print(
         f"emulated {args.site} on http://{args.host}:{args.port} (Ctrl-C to stop)",
         highlight=False,

@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -14,9 +15,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from gamekeeper.bootstrap import Services
 from gamekeeper.cli.render import counters_line, format_progress, format_wait
 from gamekeeper.domain.jobs import Job, JobStatus
+
+if TYPE_CHECKING:
+    from gamekeeper.bootstrap import Services
 
 #: Seconds between redraws of the live display (the countdown ticks with them).
 REFRESH_S = 0.25

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from gamekeeper.bootstrap import Services
-from gamekeeper.cli.follow import follow_job, summary_lines
 from gamekeeper.cli.services import cli_user, open_services
-from gamekeeper.domain.jobs import ACTIVE_STATUSES, Job, JobStatus
 from gamekeeper.errors import Conflict, InvalidInput
-from gamekeeper.storage.base import JobQuery
-from gamekeeper.sync.import_pgn import BATCH_GAMES, MAX_BATCH_GAMES, check_path
+from gamekeeper.sync.import_params import BATCH_GAMES, MAX_BATCH_GAMES, check_path
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gamekeeper.bootstrap import Services
+    from gamekeeper.domain.jobs import Job
 
 JOB_TYPE = "import_pgn"
 #: Exit code when an import ended `failed` (0 all completed, 130 cancelled).
@@ -40,6 +40,9 @@ async def import_command(args: argparse.Namespace, console: Console) -> int:
     paths = checked_paths(args.files)
     if not 1 <= args.batch_size <= MAX_BATCH_GAMES:
         raise InvalidInput(f"--batch-size must be between 1 and {MAX_BATCH_GAMES:,}")
+    from gamekeeper.cli.follow import follow_job, summary_lines
+    from gamekeeper.domain.jobs import JobStatus
+
     outcome = 0
     async with open_services() as services:
         user = await cli_user(services)
@@ -72,6 +75,9 @@ async def start_or_resume(
     """Create the import; or follow the active import of the same file, if a stopped
     process left it and it now runs here again. An import of the same file running
     elsewhere is a conflict (the engine's one-job rule is per account; files have none)."""
+    from gamekeeper.domain.jobs import ACTIVE_STATUSES
+    from gamekeeper.storage.base import JobQuery
+
     path = parameters["path"]
     page = await services.jobs.list(
         JobQuery(job_type=JOB_TYPE, statuses=ACTIVE_STATUSES, limit=200)

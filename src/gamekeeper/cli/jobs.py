@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from gamekeeper.cli.render import job_summary, render_job
 from gamekeeper.cli.services import cli_user, open_services
-from gamekeeper.domain.jobs import JobStatus
 from gamekeeper.errors import InvalidInput
-from gamekeeper.storage.base import JobQuery
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gamekeeper.domain.jobs import JobStatus
 
 
 def add_parser(commands: Any) -> None:
@@ -32,6 +31,8 @@ def add_parser(commands: Any) -> None:
 
 
 def _statuses(names: list[str] | None) -> frozenset[JobStatus] | None:
+    from gamekeeper.domain.jobs import JobStatus
+
     if not names:
         return None
     try:
@@ -44,6 +45,11 @@ def _statuses(names: list[str] | None) -> frozenset[JobStatus] | None:
 async def list_command(args: argparse.Namespace, console: Console) -> int:
     if not 1 <= args.limit <= 500:
         raise InvalidInput("--limit must be between 1 and 500")
+    from rich.table import Table
+
+    from gamekeeper.cli.render import job_summary
+    from gamekeeper.storage.base import JobQuery
+
     async with open_services() as services:
         user = await cli_user(services)
         query = JobQuery(
@@ -67,6 +73,8 @@ async def list_command(args: argparse.Namespace, console: Console) -> int:
 
 
 async def show_command(args: argparse.Namespace, console: Console) -> int:
+    from gamekeeper.cli.render import render_job
+
     async with open_services() as services:
         user = await cli_user(services)
         job = await services.jobs.get(args.job_id, owner=None if user.is_admin else user.name)

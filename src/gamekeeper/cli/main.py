@@ -1,15 +1,22 @@
-"""`gamekeeper`: the command line. Parses arguments, calls one service, prints."""
+"""`gamekeeper`: the command line. Parses arguments, calls one service, prints.
+
+Start-up is kept short (`bench/startup.py`): `--help` and `jobs list` must not wait
+for FastAPI, the emulators, Alembic, procrastinate or httpx. So:
+
+- A command module (`cli/<command>.py`) defines `add_parser(commands)` at its top
+  level with light imports only (argparse, typing, `gamekeeper.errors`, the light
+  `cli.services`); everything else is imported inside its handlers. Rich's `Console`
+  and other types go under `if TYPE_CHECKING:`.
+- To add a command: write that module, and add its name to `COMMANDS` below.
+  `tests/unit/cli/test_startup.py` checks that `jobs list` loads none of the above.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from gamekeeper import __version__
 from gamekeeper.cli import accounts, db, demo, emulate, imports, jobs, serve, sync, users, worker
@@ -34,7 +41,13 @@ EXIT_CODES: list[tuple[type[GamekeeperError], int]] = [
     (GamekeeperError, 1),
 ]
 
-Handler = Callable[[argparse.Namespace, Console], Coroutine[Any, Any, int] | int]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: The commands, in the order `--help` lists them (each module's `add_parser`).
+COMMANDS = (sync, imports, accounts, jobs, serve, worker, demo, users, db, emulate)
+
+Handler = Callable[[argparse.Namespace, "Console"], Coroutine[Any, Any, int] | int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gamekeeper {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (sync, imports, accounts, jobs, serve, worker, demo, users, db, emulate):
+    for module in COMMANDS:
         module.add_parser(commands)
     return parser
 
@@ -59,6 +72,12 @@ def exit_code_for(error: GamekeeperError) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Imported once the arguments are good (`--help` exits before).
+    import asyncio
+    import logging
+
+    from rich.console import Console
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

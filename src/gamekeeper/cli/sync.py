@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from gamekeeper.bootstrap import Services
-from gamekeeper.cli.follow import follow_job, summary_lines
 from gamekeeper.cli.services import cli_user, open_services
-from gamekeeper.domain.accounts import Account
-from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.errors import Conflict, InvalidInput
-from gamekeeper.services.jobs import sync_stages
-from gamekeeper.sync.kinds import parse_since
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gamekeeper.bootstrap import Services
+    from gamekeeper.domain.accounts import Account
+    from gamekeeper.domain.jobs import Job
 
 #: Exit code of a job that ended `failed` (0 completed, 130 cancelled).
 FAILED_EXIT = 1
@@ -48,6 +47,11 @@ def add_parser(commands: Any) -> None:
 
 
 async def sync_command(args: argparse.Namespace, console: Console) -> int:
+    from gamekeeper.cli.follow import follow_job, summary_lines
+    from gamekeeper.domain.jobs import JobStatus
+    from gamekeeper.services.jobs import sync_stages
+    from gamekeeper.sync.kinds import parse_since
+
     parse_since(args.since)
     if args.max is not None and args.max < 1:
         raise InvalidInput("--max must be at least 1")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from gamekeeper.cli.services import open_services
-from gamekeeper.domain.users import Role
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def add_parser(commands: Any) -> None:
@@ -40,6 +39,8 @@ def add_parser(commands: Any) -> None:
 
 async def add_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
+        from gamekeeper.domain.users import Role
+
         role = Role.ADMIN if args.admin else Role.USER
         user = await services.users.add_user(args.name, role=role)
         token = await services.users.issue_token(user, label="cli")
@@ -66,6 +67,8 @@ async def tokens_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         tokens = await services.users.tokens(args.name)
         now = services.users.now()
+    from rich.table import Table
+
     table = Table("id", "label", "created", "last used", "expires")
     for token in tokens:
         expires = _when(token.expires_at) + (" (expired)" if token.expired(now) else "")
@@ -90,6 +93,8 @@ async def revoke_command(args: argparse.Namespace, console: Console) -> int:
 async def list_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         users = await services.users.list_users()
+    from rich.table import Table
+
     table = Table("id", "name", "role", "created")
     for user in users:
         created = user.created_at.strftime("%Y-%m-%d") if user.created_at else ""

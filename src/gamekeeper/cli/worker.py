@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from gamekeeper.bootstrap import is_postgresql
 from gamekeeper.cli.services import open_services
 from gamekeeper.errors import ConfigurationError, InvalidInput
-from gamekeeper.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gamekeeper.settings import Settings
 
 
 def add_parser(commands: Any) -> None:
@@ -27,6 +28,8 @@ def add_parser(commands: Any) -> None:
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start where a worker would have nothing to do, with the fix in the message."""
+    from gamekeeper.bootstrap import is_postgresql
+
     if settings.executor != "procrastinate":
         raise ConfigurationError(
             "gamekeeper worker runs jobs queued in PostgreSQL: set "
@@ -41,8 +44,10 @@ def check_settings(settings: Settings) -> None:
 async def worker_command(args: argparse.Namespace, console: Console) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise InvalidInput("--concurrency must be at least 1")
+    from gamekeeper.settings import Settings
+
     check_settings(Settings())
-    async with open_services() as services:
+    async with open_services(full_upgrade=True) as services:
         # The sweeper runs here too: it re-queues jobs whose worker stopped beating.
         await services.start()
         concurrency = args.concurrency or services.settings.concurrency

@@ -73,10 +73,21 @@ def _fits(value: Any, hint: Any) -> bool:
 
 
 class JobRegistry:
-    """Job kinds by lowercase name (job types are accepted case-insensitively)."""
+    """Job kinds by lowercase name (job types are accepted case-insensitively).
 
-    def __init__(self) -> None:
+    `loader`, if given, registers the kinds on first use (a lookup or a listing), so a
+    process that never runs or creates a job (`gamekeeper jobs list`) never imports
+    what the kinds need (the sites' clients, python-chess...).
+    """
+
+    def __init__(self, loader: Callable[[JobRegistry], None] | None = None) -> None:
         self._kinds: dict[str, JobKind] = {}
+        self._loader = loader
+
+    def _load(self) -> None:
+        loader, self._loader = self._loader, None
+        if loader is not None:
+            loader(self)
 
     def register(
         self,
@@ -115,6 +126,7 @@ class JobRegistry:
         return kind
 
     def get(self, name: str) -> JobKind:
+        self._load()
         try:
             return self._kinds[name.strip().lower()]
         except KeyError:
@@ -122,7 +134,9 @@ class JobRegistry:
             raise InvalidInput(f"unknown job type {name!r} (known: {known})") from None
 
     def names(self) -> list[str]:
+        self._load()
         return sorted(self._kinds)
 
     def __contains__(self, name: str) -> bool:
+        self._load()
         return name.strip().lower() in self._kinds

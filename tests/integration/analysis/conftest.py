@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gamekeeper.analysis.engine import EnginePool, resolve_engine_path
-from gamekeeper.connectors.lichess import parse_game
+from gamekeeper.connectors.lichess.records import parse_game
 from gamekeeper.domain.games import Game
 from gamekeeper.errors import EngineNotFound
 

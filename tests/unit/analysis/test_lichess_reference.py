@@ -11,7 +11,7 @@ import pytest
 from gamekeeper.analysis.analyzer import analyze_game
 from gamekeeper.analysis.plugins import AccuracyPlugin, AcplPlugin, JudgmentsPlugin
 from gamekeeper.analysis.positions import white_first, white_to_move_at
-from gamekeeper.connectors.lichess import parse_game
+from gamekeeper.connectors.lichess.records import parse_game
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lichess"
 

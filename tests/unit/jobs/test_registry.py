@@ -26,6 +26,23 @@ def test_registry_binds_and_checks_parameters() -> None:
         registry.get("nope")
 
 
+def test_a_loader_registers_the_kinds_once_on_first_lookup() -> None:
+    calls: list[int] = []
+
+    async def things(ctx: JobContext) -> None: ...
+
+    def load(registry: JobRegistry) -> None:
+        calls.append(1)
+        registry.add(things)
+
+    registry = JobRegistry(loader=load)
+    assert calls == []  # building the registry loads nothing
+    assert "things" in registry
+    assert registry.names() == ["things"]
+    assert registry.get("THINGS").fn is things
+    assert calls == [1]
+
+
 def test_rate_meter_measures_over_its_window() -> None:
     meter = RateMeter(window_s=10)
     assert meter.add(0.0, 0) is None
