@@ -66,10 +66,10 @@ def default_registry(
     and `upstreams` built, when a kind is first looked up)."""
 
     def load(registry: JobRegistry) -> None:
-        from gamekeeper.connectors.chesscom.source import ChessComSource
-        from gamekeeper.connectors.lichess.source import LichessSource
         from gamekeeper.analysis.engine import default_workers
         from gamekeeper.analysis.registry import available_plugins
+        from gamekeeper.connectors.chesscom.source import ChessComSource
+        from gamekeeper.connectors.lichess.source import LichessSource
         from gamekeeper.sync.analysis_run import AnalysisDeps
         from gamekeeper.sync.analyze import register_analysis_kinds
         from gamekeeper.sync.deps import SyncDeps

@@ -81,7 +81,13 @@ async def test_every_ply_is_evaluated_and_a_second_run_uses_the_cache(
     assert job.result["positions"] == 41
     assert job.result["engine"].startswith("Stockfish")
     stored = rows(services)
-    assert {r.plugin for r in stored} == {"move_count", "eval_swing", "judgments", "acpl", "accuracy"}
+    assert {r.plugin for r in stored} == {
+        "move_count",
+        "eval_swing",
+        "judgments",
+        "acpl",
+        "accuracy",
+    }
     assert {r.job_id for r in stored} == {job.id}
     judgments = next(r.value for r in stored if r.plugin == "judgments")
     assert [m["ply"] for m in judgments["moves"]] == list(range(1, 41))
@@ -119,9 +125,7 @@ async def test_a_missing_stockfish_fails_the_job_naming_the_setting(
     plain = await analyze(services, account_id=account_id, engine=False)
     assert plain.status is JobStatus.COMPLETED, plain.error
     assert plain.counters["analyzed"] == 1
-    assert [(r.plugin, r.value, r.job_id) for r in rows(services)] == [
-        ("move_count", 40, plain.id)
-    ]
+    assert [(r.plugin, r.value, r.job_id) for r in rows(services)] == [("move_count", 40, plain.id)]
 
 
 async def test_bad_parameters_are_refused(make_services: Factory) -> None:
