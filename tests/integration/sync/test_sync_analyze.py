@@ -29,9 +29,7 @@ async def test_sync_with_analyze_judges_every_inserted_game(
     assert summary["games"] == inserted
     with services.store.engine.connect() as conn:
         judged = conn.execute(
-            sa.select(analyses.c.game_id, analyses.c.job_id).where(
-                analyses.c.plugin == "judgments"
-            )
+            sa.select(analyses.c.game_id, analyses.c.job_id).where(analyses.c.plugin == "judgments")
         ).all()
     assert {row.job_id for row in judged} == {job.id}
     # Judged, unless the engine cannot play the variant (then skipped with the reason).
