@@ -19,7 +19,19 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gamekeeper import __version__
-from gamekeeper.cli import accounts, db, demo, emulate, imports, jobs, serve, sync, users, worker
+from gamekeeper.cli import (
+    accounts,
+    analyze,
+    db,
+    demo,
+    emulate,
+    imports,
+    jobs,
+    serve,
+    sync,
+    users,
+    worker,
+)
 from gamekeeper.errors import (
     Conflict,
     GamekeeperError,
@@ -45,7 +57,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 #: The commands, in the order `--help` lists them (each module's `add_parser`).
-COMMANDS = (sync, imports, accounts, jobs, serve, worker, demo, users, db, emulate)
+COMMANDS = (sync, analyze, imports, accounts, jobs, serve, worker, demo, users, db, emulate)
 
 Handler = Callable[[argparse.Namespace, "Console"], Coroutine[Any, Any, int] | int]
 
