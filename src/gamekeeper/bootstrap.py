@@ -69,22 +69,36 @@ def default_registry(
     and `upstreams` built, when a kind is first looked up)."""
 
     def load(registry: JobRegistry) -> None:
+        from gamekeeper.analysis.engine import default_workers
+        from gamekeeper.analysis.registry import available_plugins
         from gamekeeper.connectors.chesscom.source import ChessComSource
         from gamekeeper.connectors.lichess.source import LichessSource
+        from gamekeeper.sync.analysis_run import AnalysisDeps
+        from gamekeeper.sync.analyze import register_analysis_kinds
         from gamekeeper.sync.deps import SyncDeps
         from gamekeeper.sync.import_pgn import register_import_kinds
         from gamekeeper.sync.kinds import register_sync_kinds
 
         sites = upstreams()
+        analysis = AnalysisDeps(
+            store=store,
+            plugins=available_plugins,
+            engine_path=settings.stockfish_path,
+            workers=settings.engine_workers or default_workers(),
+            hash_mb=settings.engine_hash_mb,
+            nodes=settings.analysis_nodes,
+        )
         deps = SyncDeps(
             store=store,
             lichess=LichessSource(sites.lichess, settings.lichess_url, settings.lichess_token),
             chesscom=ChessComSource(sites.chesscom, settings.chesscom_url),
+            analysis=analysis,
         )
         from gamekeeper.sync.crawl import register_crawl_kinds
 
         register_sync_kinds(registry, deps)
         register_crawl_kinds(registry, deps, store)
+        register_analysis_kinds(registry, analysis)
         register_import_kinds(registry, store)
 
     return JobRegistry(loader=load)

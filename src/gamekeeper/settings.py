@@ -121,5 +121,13 @@ class Settings(BaseSettings):
         return value or None
 
     # -- analysis -------------------------------------------------------------
+    #: The Stockfish binary; unset: `stockfish` on PATH, else /usr/games/stockfish.
     stockfish_path: str | None = None
-    engine_workers: int = Field(default=1, ge=1)
+    #: Stockfish processes one analysis runs, each single-threaded; unset: cores - 1
+    #: (at least 1).
+    engine_workers: int | None = Field(default=None, ge=1, le=64)
+    #: Nodes searched per position (Lichess's own automatic-analysis budget): a node
+    #: limit, unlike a depth or a time, gives the same evaluation on every machine.
+    analysis_nodes: int = Field(default=150_000, ge=1_000, le=100_000_000)
+    #: Each engine's hash table, in MB.
+    engine_hash_mb: int = Field(default=32, ge=1, le=4096)

@@ -10,7 +10,7 @@ from gamekeeper.api.deps import TOKEN_COOKIE
 from gamekeeper.api.errors import install_error_handlers
 from gamekeeper.api.guards import BodyLimit, ForwardedProto, RejectNul, parse_networks
 from gamekeeper.api.metrics import RequestTimer, TimedRequests
-from gamekeeper.api.routes import accounts, admin, games, jobs, players, stats, system
+from gamekeeper.api.routes import accounts, admin, analysis, games, jobs, players, stats, system
 from gamekeeper.settings import Settings
 
 #: The login form is a token and a path: anything bigger is not one.
@@ -21,7 +21,7 @@ def install_api(app: FastAPI) -> None:
     """Add the API's routes (under `/api`, plus `/healthz` and `/metrics`) to `app`."""
     app.state.timer = RequestTimer()
     install_error_handlers(app)
-    for module in (jobs, accounts, games, stats, players, admin, system):
+    for module in (jobs, accounts, analysis, games, stats, players, admin, system):
         app.include_router(module.router)
 
 

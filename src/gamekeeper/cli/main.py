@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gamekeeper import __version__
 from gamekeeper.cli import (
     accounts,
+    analyze,
     crawl,
     db,
     demo,
@@ -58,7 +59,21 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 #: The commands, in the order `--help` lists them (each module's `add_parser`).
-COMMANDS = (sync, crawl, players, imports, accounts, jobs, serve, worker, demo, users, db, emulate)
+COMMANDS = (
+    sync,
+    analyze,
+    crawl,
+    players,
+    imports,
+    accounts,
+    jobs,
+    serve,
+    worker,
+    demo,
+    users,
+    db,
+    emulate,
+)
 
 Handler = Callable[[argparse.Namespace, "Console"], Coroutine[Any, Any, int] | int]
 

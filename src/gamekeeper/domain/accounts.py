@@ -30,6 +30,9 @@ class Account:
     platform_user_id: str | None = None
     #: Minutes between scheduled syncs; None turns auto-sync off.
     auto_sync_minutes: int | None = None
+    #: Whether its syncs run the engine on the games they store (off: only the plugins
+    #: that need no engine, or use the evaluations the site sent).
+    auto_analyze: bool = False
     created_at: datetime | None = None
 
     @property

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gamekeeper.domain.accounts import Account, parse_account_ref, validate_username
 from gamekeeper.domain.games import Platform
@@ -115,4 +116,22 @@ class AccountService:
         account = await self.get(account_id, owner=owner)
         updated = dataclasses.replace(account, auto_sync_minutes=minutes)
         await self.store.update_account(updated)
+        return updated
+
+    async def update(
+        self, account_id: int, changes: Mapping[str, Any], *, owner: str | None = None
+    ) -> Account:
+        """Change the settings named in `changes` (`auto_sync_minutes`, `auto_analyze`),
+        leaving the others as they are."""
+        minutes = changes.get("auto_sync_minutes")
+        if minutes is not None and minutes < 5:
+            raise InvalidInput("auto-sync runs at most every 5 minutes")
+        account = await self.get(account_id, owner=owner)
+        updated = account
+        if "auto_sync_minutes" in changes:
+            updated = dataclasses.replace(updated, auto_sync_minutes=minutes)
+        if changes.get("auto_analyze") is not None:
+            updated = dataclasses.replace(updated, auto_analyze=bool(changes["auto_analyze"]))
+        if updated != account:
+            await self.store.update_account(updated)
         return updated

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from gamekeeper.connectors.base import ChessComGames, LichessGames
 from gamekeeper.storage.base import AccountStore, GameStore
+from gamekeeper.sync.analysis_run import AnalysisDeps
 
 #: Games committed per checkpoint: big enough to amortise a transaction, small enough
 #: that a crash re-fetches little.
@@ -23,3 +24,5 @@ class SyncDeps:
     lichess: LichessGames
     chesscom: ChessComGames
     batch_size: int = BATCH_SIZE
+    #: The analysis a sync runs on the games it stores (None: its phase is skipped).
+    analysis: AnalysisDeps | None = None

@@ -12,6 +12,7 @@ from gamekeeper.domain.limits import INT32_MAX, MAX_EPOCH_MS, check_optional_int
 from gamekeeper.errors import AccountNotFound, InvalidInput
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
+from gamekeeper.sync.analyze import analyze_synced
 from gamekeeper.sync.chesscom_sync import sync_chesscom
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.lichess_sync import at_ms, backfill_moves, ms_of, sync_lichess
@@ -101,8 +102,35 @@ class SyncKinds:
         start_ms: int | None,
         max_games: int | None,
         skip: int = 0,
+        analyze: bool = False,
     ) -> None:
         account = await self.account_of(account_id)
+        # The analysis part of the checkpoint, read before the fetch commits anew.
+        resumed = ctx.resume_from.get("analysis") if isinstance(ctx.resume_from, dict) else None
+        await self.fetch_account(
+            ctx, account, moves=moves, start_ms=start_ms, max_games=max_games, skip=skip
+        )
+        if not moves:
+            await ctx.skip_phase("analyzing", "metadata only: no moves to analyse yet")
+            return
+        await analyze_synced(
+            ctx,
+            self.deps.analysis,
+            account,
+            engine=analyze or account.auto_analyze,
+            resume=resumed,
+        )
+
+    async def fetch_account(
+        self,
+        ctx: JobContext,
+        account: Account,
+        *,
+        moves: bool,
+        start_ms: int | None,
+        max_games: int | None,
+        skip: int,
+    ) -> None:
         if account.platform is Platform.LICHESS:
             await sync_lichess(
                 ctx,
@@ -128,12 +156,14 @@ class SyncKinds:
         months_requested: int | None = None,
         max: int | None = None,
         skip: int = 0,
+        analyze: bool = False,
     ) -> None:
         """An account's games: fetch, enrich, analyze; what is not stored yet (or from a
-        date: `since`, `since_ms`, or the last `months_requested` months)."""
+        date: `since`, `since_ms`, or the last `months_requested` months). The engine
+        judges the games stored when `analyze` is true or the account has `auto_analyze`."""
         start = start_of(ctx.now(), since=since, since_ms=since_ms, months=months_requested)
         await self.sync_account(
-            ctx, account_id, moves=True, start_ms=start, max_games=max, skip=skip
+            ctx, account_id, moves=True, start_ms=start, max_games=max, skip=skip, analyze=analyze
         )
 
     async def sync_metadata(self, ctx: JobContext, **parameters: Any) -> None:

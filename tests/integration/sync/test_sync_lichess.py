@@ -44,10 +44,13 @@ async def test_full_sync_stores_exactly_the_corpus(
     assert await services.store.count_games() == 5000  # no duplicates
     assert job.counters["inserted"] == 5000
     assert job.counters["found"] == 5000
+    # A plain sync analyses with the plugins that need no engine: every stored game.
+    assert job.counters["analyzed"] == 5000
+    assert job.result["analysis"]["engine_evals"] == 0
     assert [(p.name, p.status) for p in job.phases] == [
         ("fetching", PhaseStatus.COMPLETED),
         ("enriching", PhaseStatus.COMPLETED),
-        ("analyzing", PhaseStatus.SKIPPED),
+        ("analyzing", PhaseStatus.COMPLETED),
     ]
     assert job.result["site_total"] == 5000
     assert job.result["stored"] == 5000

@@ -57,10 +57,10 @@ async def get_account(
 async def update_account(
     account_id: AccountId, body: AccountUpdate, user: CurrentUser, services: ServicesDep
 ) -> AccountOut:
-    """Turn scheduled syncs on (`auto_sync_minutes`) or off (null)."""
-    account = await services.accounts.set_auto_sync(
-        account_id, body.auto_sync_minutes, owner=owner_filter(user)
-    )
+    """Turn scheduled syncs on (`auto_sync_minutes`) or off (null), and the engine on the
+    games its syncs store (`auto_analyze`); fields left out stay as they are."""
+    changes = body.model_dump(include=body.model_fields_set)
+    account = await services.accounts.update(account_id, changes, owner=owner_filter(user))
     return await account_out(services, account, user)
 
 

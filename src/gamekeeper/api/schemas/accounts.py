@@ -23,6 +23,8 @@ class AccountCreate(Strict):
 class AccountUpdate(Strict):
     #: Minutes between scheduled syncs; null turns auto-sync off.
     auto_sync_minutes: int | None = Field(default=None, ge=5, le=10080)
+    #: Whether the account's syncs run the engine on the games they store.
+    auto_analyze: bool | None = None
 
 
 class AccountSync(Strict):
@@ -40,6 +42,7 @@ class AccountOut(BaseModel):
     username: str
     platform_user_id: str | None
     auto_sync_minutes: int | None
+    auto_analyze: bool
     created_at: datetime | None
     games: int
     last_job: JobOut | None
@@ -54,6 +57,7 @@ class AccountOut(BaseModel):
             username=account.username,
             platform_user_id=account.platform_user_id,
             auto_sync_minutes=account.auto_sync_minutes,
+            auto_analyze=account.auto_analyze,
             created_at=account.created_at,
             games=games,
             last_job=JobOut.of(last_job, account) if last_job else None,

@@ -25,6 +25,7 @@ def _row_to_account(row: sa.RowMapping) -> Account:
         username=row["username"],
         platform_user_id=row["platform_user_id"],
         auto_sync_minutes=row["auto_sync_minutes"],
+        auto_analyze=bool(row["auto_analyze"]),
         created_at=row["created_at"],
     )
 
@@ -159,6 +160,7 @@ def update_account(conn: sa.Connection, account: Account) -> None:
             username=account.username,
             platform_user_id=account.platform_user_id,
             auto_sync_minutes=account.auto_sync_minutes,
+            auto_analyze=account.auto_analyze,
         )
     )
 

@@ -122,6 +122,12 @@ def upsert(
     return stmt.on_conflict_do_update(index_elements=key, set_=values, where=condition)
 
 
+def insert_ignoring(table: sa.TableClause, dialect: sa.Dialect, *, key: list[str]) -> sa.Insert:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, for SQLite and PostgreSQL alike."""
+    insert_fn = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    return insert_fn(table).on_conflict_do_nothing(index_elements=key)
+
+
 def one_of(
     column: sa.ColumnElement[Any], values: list[str], dialect: sa.Dialect
 ) -> sa.ColumnElement[bool]:

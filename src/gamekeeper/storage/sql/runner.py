@@ -23,7 +23,9 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job
 from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.errors import GamekeeperError, InvalidInput, StorageError
+from gamekeeper.storage.analyses import AnalysisRow
 from gamekeeper.storage.base import UpsertResult
+from gamekeeper.storage.sql import analyses as sql_analyses
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import jobs as sql_jobs
 from gamekeeper.storage.sql import players as sql_players
@@ -71,6 +73,9 @@ class SqlTx:
 
     def set_cursor(self, account_id: int, stream: str, value: Any) -> None:
         sql_games.set_cursor(self.conn, account_id, stream, value)
+
+    def put_analyses(self, rows: Sequence[AnalysisRow], *, job_id: str | None) -> int:
+        return sql_analyses.put_analyses(self.conn, rows, job_id=job_id)
 
     def defer_delivery(self, *, queue: str, task: str, job_id: str, args: str) -> None:
         sql_jobs.defer_delivery(self.conn, queue=queue, task=task, job_id=job_id, args=args)

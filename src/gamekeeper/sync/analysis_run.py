@@ -1,0 +1,338 @@
+"""Running analysis plugins over pending games, batch by batch: the `analyze` job and a
+sync's `analyzing` phase both run this.
+
+Pending games come newest first in batches (an anti-join: no row yet for one of the
+requested plugin versions). Each game's positions go to the cache, then to the engine
+pool (started once per run); the plugins' values are written as `analyses` rows with
+the job's checkpoint, one transaction per batch, so a killed run resumes after the
+last committed game. A cancel interrupts the search under way (the pool sends `stop`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from gamekeeper.analysis.analyzer import GameAnalysis, analyze_game
+from gamekeeper.analysis.base import AnalysisPlugin, JsonValue, eval_to_json
+from gamekeeper.analysis.engine import EnginePool, resolve_engine_path
+from gamekeeper.domain.games import Game, Platform
+from gamekeeper.errors import EngineUnavailable, JobError, StorageError
+from gamekeeper.jobs.context import JobContext
+from gamekeeper.storage.analyses import (
+    AnalysisRow,
+    AnalysisStore,
+    AnalysisTx,
+    GameKey,
+    PendingQuery,
+    game_key,
+)
+from gamekeeper.storage.base import AccountStore, GameStore, StoredGame, UserStore
+from gamekeeper.sync.eval_cache import StoredEvalCache
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Games per batch: one checkpoint commits their rows (a killed run redoes at most these).
+ANALYSIS_BATCH = 20
+
+
+class AnalysisJobStore(AccountStore, GameStore, UserStore, AnalysisStore, Protocol):
+    """Storage as the analysis jobs see it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisDeps:
+    """What analysis jobs need, handed to them by bootstrap (from `Settings`)."""
+
+    store: AnalysisJobStore
+    #: The plugins installed (built-ins and entry points), by name.
+    plugins: Callable[[], Mapping[str, AnalysisPlugin]]
+    #: GAMEKEEPER_STOCKFISH_PATH (None: look on PATH, then /usr/games/stockfish).
+    engine_path: str | None
+    workers: int
+    hash_mb: int
+    #: Nodes per position unless a job asks for another number.
+    nodes: int
+    batch_size: int = ANALYSIS_BATCH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisPlan:
+    """Which games, which plugins, with the engine or not."""
+
+    query: PendingQuery
+    plugins: tuple[AnalysisPlugin, ...]
+    engine: bool
+    nodes: int
+    #: At most this many games (None: every pending one).
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisState:
+    """How far a run got, committed with each batch (its checkpoint)."""
+
+    done: int = 0
+    total: int = 0
+    analyzed: int = 0
+    positions: int = 0
+    engine_evals: int = 0
+    cache_hits: int = 0
+    #: Plugins not run, by reason (e.g. "no engine", a variant), counted per game.
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    after: GameKey | None = None
+    resumed: bool = False
+
+    @classmethod
+    def from_json(cls, value: Any) -> AnalysisState:
+        if not isinstance(value, dict) or "done" not in value:
+            return cls()
+        after = value.get("after")
+        key: GameKey | None = None
+        if isinstance(after, list) and len(after) == 2 and isinstance(after[1], int):
+            started = datetime.fromisoformat(after[0]) if isinstance(after[0], str) else None
+            key = (started, after[1])
+        counts = {n: _count(value.get(n)) for n in _COUNTS}
+        skipped = value.get("skipped")
+        return cls(
+            **counts,
+            skipped=dict(skipped) if isinstance(skipped, dict) else {},
+            after=key,
+            resumed=True,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        after = None
+        if self.after is not None:
+            started, game_id = self.after
+            after = [started.isoformat() if started else None, game_id]
+        counts = {n: getattr(self, n) for n in _COUNTS}
+        return {**counts, "skipped": dict(self.skipped), "after": after}
+
+    def summary(self, engine: str | None, nodes: int | None) -> dict[str, Any]:
+        """The job's result (live while it runs)."""
+        data = self.to_json()
+        data.pop("after")
+        return {"games": data.pop("done"), **data, "engine": engine, "nodes": nodes}
+
+    def with_game(self, stored: StoredGame, analysis: GameAnalysis) -> AnalysisState:
+        skipped = dict(self.skipped)
+        for reason in analysis.skipped.values():
+            skipped[reason] = skipped.get(reason, 0) + 1
+        return dataclasses.replace(
+            self,
+            done=self.done + 1,
+            analyzed=self.analyzed + (1 if analysis.results else 0),
+            positions=self.positions + analysis.positions,
+            engine_evals=self.engine_evals + analysis.engine_evals,
+            cache_hits=self.cache_hits + analysis.cache_hits,
+            skipped=skipped,
+            after=game_key(stored),
+        )
+
+
+_COUNTS = ("done", "total", "analyzed", "positions", "engine_evals", "cache_hits")
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def eval_source(
+    game: Game, analysis: GameAnalysis, pool: EnginePool | None, nodes: int
+) -> tuple[str | None, int | None]:
+    """Who evaluated the game's positions: the pool's engine (with its nodes), or the
+    site or file the evaluations came with ("lichess" / "pgn")."""
+    if not any(e is not None for e in analysis.evals):
+        return None, None
+    carried = pool is None or (analysis.engine_evals == 0 and analysis.cache_hits == 0)
+    if carried and game.evals is not None:
+        return ("lichess" if game.platform is Platform.LICHESS else "pgn"), None
+    return (pool.name if pool is not None else None), nodes
+
+
+def judgments_value(
+    game: Game, value: JsonValue, analysis: GameAnalysis, source: tuple[str | None, int | None]
+) -> dict[str, Any]:
+    """The stored `judgments` value: every ply with its SAN, the evaluation after it,
+    the plugin's judgment and best move, and who evaluated (`engine`, `nodes`)."""
+    entries: Any = value.get("moves") if isinstance(value, dict) else value
+    by_ply: dict[int, Any] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("ply"), int):
+            by_ply[entry["ply"]] = entry
+    moves = []
+    evals = analysis.evals
+    for ply, san in enumerate(game.moves or (), start=1):
+        entry = by_ply.get(ply, {})
+        searched = evals[ply] if ply < len(evals) else None
+        score = eval_to_json(searched.score) if searched is not None else None
+        moves.append(
+            {
+                "ply": ply,
+                "san": san,
+                "eval": score or None,
+                "judgment": entry.get("judgment"),
+                "best": entry.get("best"),
+            }
+        )
+    engine, nodes = source
+    return {"moves": moves, "engine": engine, "nodes": nodes}
+
+
+def rows_of(
+    stored: StoredGame, analysis: GameAnalysis, pool: EnginePool | None, nodes: int
+) -> list[AnalysisRow]:
+    source = eval_source(stored.game, analysis, pool, nodes)
+    rows = []
+    for name, (version, value) in analysis.results.items():
+        if name == "judgments":
+            value = judgments_value(stored.game, value, analysis, source)
+        rows.append(
+            AnalysisRow(game_id=stored.id, plugin=name, plugin_version=version, value=value)
+        )
+    return rows
+
+
+@contextlib.asynccontextmanager
+async def engine_for(deps: AnalysisDeps, wanted: bool) -> AsyncIterator[EnginePool | None]:
+    """The run's engine pool, started once (None when the run needs no engine)."""
+    if not wanted:
+        yield None
+        return
+    path = resolve_engine_path(deps.engine_path)
+    async with EnginePool(path, workers=deps.workers, hash_mb=deps.hash_mb) as pool:
+        yield pool
+
+
+async def _once(work: Awaitable[T]) -> AsyncIterator[T]:
+    yield await work
+
+
+class AnalysisRunner:
+    """One run over the pending games of a plan."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        deps: AnalysisDeps,
+        plan: AnalysisPlan,
+        state: AnalysisState,
+        *,
+        checkpoint_of: Callable[[dict[str, Any]], Any],
+        on_result: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.ctx, self.deps, self.plan, self.state = ctx, deps, plan, state
+        self.checkpoint_of, self.on_result = checkpoint_of, on_result
+        self.pool: EnginePool | None = None
+        self.cache = StoredEvalCache(deps.store)
+
+    def report(self) -> None:
+        engine = self.pool.name if self.pool is not None else None
+        nodes = self.plan.nodes if self.pool is not None else None
+        self.on_result(self.state.summary(engine, nodes))
+
+    async def run(self) -> AnalysisState:
+        needs_engine = self.plan.engine and any(p.needs_evals for p in self.plan.plugins)
+        async with engine_for(self.deps, needs_engine) as pool:
+            self.pool = pool
+            self.report()
+            while self.state.done < self.state.total:
+                left = self.state.total - self.state.done
+                query = dataclasses.replace(
+                    self.plan.query,
+                    after=self.state.after,
+                    limit=min(self.deps.batch_size, left),
+                )
+                batch = await self.deps.store.pending_games(query)
+                if not batch:
+                    break  # fewer than counted (analysed meanwhile): the total shrinks
+                await self.batch(batch)
+                self.ctx.raise_if_cancelled()
+        return self.state
+
+    async def batch(self, games: Sequence[StoredGame]) -> None:
+        rows: list[AnalysisRow] = []
+        analyzed = self.state.analyzed
+        for stored in games:
+            analysis = await self.game(stored)
+            if analysis is None:
+                break  # cancelled: commit the games finished so far
+            rows.extend(rows_of(stored, analysis, self.pool, self.plan.nodes))
+            self.state = self.state.with_game(stored, analysis)
+            await self.ctx.report_progress(self.state.done)
+            self.report()
+        delta = self.state.analyzed - analyzed
+        job_id = self.ctx.job_id
+
+        def write(tx: AnalysisTx) -> dict[str, int]:
+            tx.put_analyses(rows, job_id=job_id)
+            return {"analyzed": delta}
+
+        await self.ctx.checkpoint(self.checkpoint_of(self.state.to_json()), write)
+
+    async def game(self, stored: StoredGame) -> GameAnalysis | None:
+        """The game's analysis; None when a cancel interrupted it."""
+        work = analyze_game(
+            stored.game,
+            self.plan.plugins,
+            cache=self.cache if self.pool is not None else None,
+            pool=self.pool,
+            nodes=self.plan.nodes,
+        )
+        try:
+            async for analysis in self.ctx.until_cancelled(_once(work)):
+                return analysis
+        except (EngineUnavailable, StorageError, JobError):
+            raise
+        except Exception as exc:  # one unreadable game must not stop the others
+            log.exception("analysis of game %s failed", stored.id)
+            self.ctx.item_error(f"game {stored.id}", f"analysis failed: {exc}")
+            return GameAnalysis(
+                results={}, skipped={}, evals=(), positions=0, engine_evals=0, cache_hits=0
+            )
+        finally:
+            work.close()
+        return None
+
+
+async def run_analysis(
+    ctx: JobContext,
+    deps: AnalysisDeps,
+    plan: AnalysisPlan,
+    *,
+    resume: Any = None,
+    checkpoint_of: Callable[[dict[str, Any]], Any] = lambda state: state,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> AnalysisState:
+    """Analyse the plan's pending games in the `analyzing` phase (declared by the caller);
+    `resume` is this run's part of the last checkpoint."""
+    state = AnalysisState.from_json(resume)
+    if not state.resumed:
+        total = await deps.store.count_pending(plan.query)
+        if plan.limit is not None:
+            total = min(total, plan.limit)
+        state = dataclasses.replace(state, total=total)
+    await ctx.start_phase("analyzing", total=state.total, done=state.done)
+    runner = AnalysisRunner(
+        ctx,
+        deps,
+        plan,
+        state,
+        checkpoint_of=checkpoint_of,
+        on_result=on_result or ctx.set_result,
+    )
+    if state.done < state.total:
+        state = await runner.run()
+    else:
+        runner.report()
+    # What was there is all done: the total is now what it turned out to be.
+    await ctx.report_progress(state.done, state.done)
+    return state
