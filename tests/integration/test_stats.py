@@ -10,8 +10,8 @@ from gamekeeper.domain.games import Opening, Platform, Player, Result, Terminati
 from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound
 from gamekeeper.services.stats import StatsService, downsample, top_openings
-from gamekeeper.storage.base import MonthTally, OpeningTally, RatingPoint
 from gamekeeper.storage.sql.store import SqlStore
+from gamekeeper.storage.stats import MonthTally, OpeningTally, RatingPoint
 from tests.support.games import make_game
 
 ALICE = Player(name="Alice", id="alice", rating=1500)

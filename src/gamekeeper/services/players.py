@@ -18,7 +18,8 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.players import CrawledPlayer, PlayerGame
 from gamekeeper.domain.users import User
 from gamekeeper.errors import InvalidInput, NotFound
-from gamekeeper.storage.base import AccountStore, PlayerStore
+from gamekeeper.storage.base import AccountStore
+from gamekeeper.storage.players import PlayerStore
 
 if TYPE_CHECKING:
     # python-chess costs start-up time; the tree is built only when asked for.

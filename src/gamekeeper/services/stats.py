@@ -15,14 +15,8 @@ from typing import Protocol
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import User
 from gamekeeper.errors import AccountNotFound
-from gamekeeper.storage.base import (
-    AccountStore,
-    MonthTally,
-    OpeningTally,
-    Players,
-    RatingPoint,
-    StatsStore,
-)
+from gamekeeper.storage.base import AccountStore
+from gamekeeper.storage.stats import MonthTally, OpeningTally, Players, RatingPoint, StatsStore
 
 #: Points per rating line above which days are merged into weeks, then months, so a
 #: decade of games stays a readable (and light) chart.

@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.jobs import Job, JobStatus
-from gamekeeper.domain.players import CrawledPlayer, CrawlTarget, Opponent, PlayerGame
+from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.domain.users import ApiToken, Role, User
 
 R = TypeVar("R")
@@ -359,89 +359,3 @@ class GameStore(Protocol):
     async def get_game_by_key(
         self, platform: Platform, platform_game_id: str
     ) -> Mapping[str, Any] | None: ...
-
-
-# -- stats (the dashboard's charts; `sql_stats.py`) ------------------------------------
-#: The players a statistic is about: (platform, player id) pairs, as in `GameQuery.players`.
-Players = tuple[tuple[Platform, str], ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RatingPoint:
-    """The players' average rating on one UTC day, in one speed on one site."""
-
-    day: str  # YYYY-MM-DD
-    platform: Platform
-    speed: str
-    rating: int
-    games: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OpeningTally:
-    """Finished games in one opening with one colour, by outcome for the players."""
-
-    color: str  # white or black
-    eco: str | None
-    name: str | None
-    wins: int
-    draws: int
-    losses: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MonthTally:
-    """Games started in one UTC month, by outcome for the players (`other`: unfinished)."""
-
-    month: str  # YYYY-MM
-    wins: int
-    draws: int
-    losses: int
-    other: int
-
-
-class StatsStore(Protocol):
-    """Aggregates over the games of some players."""
-
-    async def rating_history(self, players: Players) -> list[RatingPoint]: ...
-
-    async def opening_results(self, players: Players) -> list[OpeningTally]: ...
-
-    async def games_by_month(self, players: Players) -> list[MonthTally]: ...
-
-
-# -- the opponent crawl and scouting (`sql/players.py`) ---------------------------------
-
-
-class PlayerStore(Protocol):
-    """Players reached by crawls, and their stored games seen from them."""
-
-    async def player_cursor(self, platform: Platform, player_id: str) -> Any: ...
-
-    async def opponents_of(self, platform: Platform, player_id: str) -> list[Opponent]:
-        """Who the player met in stored games, most games first, then by id."""
-        ...
-
-    async def crawled_players(self, owner: str | None, *, limit: int) -> list[CrawledPlayer]:
-        """The players `owner`'s crawls reached (None: everyone's), nearest first."""
-        ...
-
-    async def crawled_player(
-        self, owner: str | None, platform: Platform, player_id: str
-    ) -> CrawledPlayer | None: ...
-
-    async def owner_player_ids(self, owner: str, platform: Platform) -> list[str]:
-        """The player ids of the owner's accounts on `platform`."""
-        ...
-
-    async def player_games(
-        self,
-        platform: Platform,
-        player_id: str,
-        *,
-        limit: int,
-        color: str | None = None,
-        against: Sequence[str] | None = None,
-    ) -> list[PlayerGame]:
-        """The player's stored games, newest first."""
-        ...

@@ -25,7 +25,8 @@ from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.errors import AccountNotFound, MalformedRecord, SourceGone
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
-from gamekeeper.storage.base import PlayerStore, Tx
+from gamekeeper.storage.base import Tx
+from gamekeeper.storage.players import PlayerStore
 from gamekeeper.sync.batches import upsert_counters
 from gamekeeper.sync.crawl_fetch import PlayerFetch, fetch_player
 from gamekeeper.sync.crawl_state import CrawlState

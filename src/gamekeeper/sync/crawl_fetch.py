@@ -15,7 +15,7 @@ from gamekeeper.connectors.base import MonthStatus, RecordError
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.jobs.context import JobContext
-from gamekeeper.storage.base import PlayerStore
+from gamekeeper.storage.players import PlayerStore
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.lichess_sync import at_ms, ms_of
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from gamekeeper.services.stats import OpeningResult, RatingSeries
-from gamekeeper.storage.base import MonthTally
+from gamekeeper.storage.stats import MonthTally
 
 WIDTH = 720
 LINE_CLASSES = 8

@@ -16,7 +16,7 @@ from gamekeeper.api import deps
 from gamekeeper.domain.games import Eval, Platform, Result
 from gamekeeper.domain.jobs import ItemError, Job
 from gamekeeper.services.stats import OpeningResult, RatingSeries
-from gamekeeper.storage.base import MonthTally, RatingPoint
+from gamekeeper.storage.stats import MonthTally, RatingPoint
 from gamekeeper.web import auth, charts
 from gamekeeper.web.board import board_svg, move_rows, replay
 from gamekeeper.web.formatting import fmt_clock, fmt_duration, fmt_eval, fmt_int, fmt_rate

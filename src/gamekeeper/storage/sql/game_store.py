@@ -12,10 +12,6 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.storage.base import (
     GamePage,
     GameQuery,
-    MonthTally,
-    OpeningTally,
-    Players,
-    RatingPoint,
     StoredGame,
     UpsertResult,
 )
@@ -24,6 +20,7 @@ from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import stats as sql_stats
 from gamekeeper.storage.sql.runner import SqlRunner
 from gamekeeper.storage.sql.schema import games
+from gamekeeper.storage.stats import MonthTally, OpeningTally, Players, RatingPoint
 
 
 class GameQueries(SqlRunner):

@@ -12,8 +12,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from gamekeeper.domain.games import Platform
-from gamekeeper.storage.base import MonthTally, OpeningTally, Players, RatingPoint
 from gamekeeper.storage.sql.schema import games
+from gamekeeper.storage.stats import MonthTally, OpeningTally, Players, RatingPoint
 
 
 def _plays(players: Players, side: Literal["white", "black"]) -> sa.ColumnElement[bool]:
