@@ -34,19 +34,26 @@ def read_events(
     client: httpx.Client, url: str, headers: dict[str, str], *, stop_after: int | None = None
 ) -> list[dict[str, Any]]:
     """Read a job's event stream to its `end` (or `stop_after` job events, then hang up)."""
-    lines: list[str] = []
+    events: list[dict[str, Any]] = []
+    pending: list[str] = []  # the lines of the event being read
+    jobs = 0
     with client.stream("GET", url, headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
-            lines.append(line)
-            events = sse_events(lines)
-            jobs = [e for e in events if e.get("event") == "job"]
-            if stop_after is not None and len(jobs) >= stop_after and line == "":
+            pending.append(line)
+            if line != "":
+                continue
+            # An event ends at a blank line: parse only its lines (a long job sends many).
+            for event in sse_events(pending):
+                events.append(event)
+                jobs += event.get("event") == "job"
+                if event.get("event") == "end":
+                    return events
+            pending = []
+            if stop_after is not None and jobs >= stop_after:
                 return events
-            if any(e.get("event") == "end" for e in events):
-                return events
-    return sse_events(lines)
+    return events + sse_events(pending)
 
 
 def exports(entries: list[LoggedRequest]) -> int:
