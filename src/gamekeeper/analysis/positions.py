@@ -41,13 +41,15 @@ def replay(game: Game) -> tuple[list[chess.Board], str | None]:
         )
     except ValueError:
         return [], f"unreadable initial position {game.initial_fen!r:.100}"
-    boards = [board.copy()]
+    # Boards without their move stacks: copying a stack makes a long game quadratic,
+    # and a position is judged (and cached) by itself, not by the moves that led to it.
+    boards = [board.copy(stack=False)]
     for ply, san in enumerate(game.moves or (), start=1):
         try:
             board.push_san(san)
         except ValueError:
             return boards, f"illegal move {san!r:.20} at ply {ply}"
-        boards.append(board.copy())
+        boards.append(board.copy(stack=False))
     return boards, None
 
 
