@@ -129,3 +129,29 @@ async def test_profile(source_for: SourceFor) -> None:
     profile = await source_for(lambda request: httpx.Response(200, content=body)).profile("erik")
     assert profile.player_id == 41
     assert orjson.loads(body)["username"] == profile.username
+
+
+async def no_wait(resume_at: object, reason: str) -> None:
+    return None
+
+
+async def test_an_archive_list_cut_short_is_asked_for_again(source_for: SourceFor) -> None:
+    calls = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        whole = archives("2009/10", "2009/11").content
+        return httpx.Response(200, content=whole[: len(whole) // 2] if calls == 1 else whole)
+
+    assert await source_for(handle).archives("erik", wait=no_wait) == ["2009/10", "2009/11"]
+    assert calls == 2
+
+
+async def test_a_profile_always_cut_short_is_unavailable_not_malformed(
+    source_for: SourceFor,
+) -> None:
+    body = (FIXTURES / "erik_player-profile_2026-snapshot.json").read_bytes()
+    source = source_for(lambda request: httpx.Response(200, content=body[:40]))
+    with pytest.raises(SourceUnavailable, match="gave up after 2 attempts"):
+        await source.profile("erik", wait=no_wait)

@@ -185,6 +185,39 @@ async def test_streams_that_keep_breaking_give_up(source_for: SourceFor) -> None
         await collect(source.iter_games("alice", wait=async_noop))
 
 
+async def test_streams_that_each_bring_a_game_are_not_given_up(source_for: SourceFor) -> None:
+    """Each stream breaks after one new game: four breaks, more than the 3 attempts
+    allowed in a row, but each made progress, so the export goes on to the end."""
+    streams = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal streams
+        streams += 1
+        since = int(request.url.params["since"]) if "since" in request.url.params else None
+        chosen = export(LINES, since, None)
+        again = sum(1 for line in chosen if orjson.loads(line)["createdAt"] == since)
+        if len(chosen) > again + 1:
+            return httpx.Response(200, stream=Breaking(b"".join(chosen[: again + 1])))
+        return httpx.Response(200, content=b"".join(chosen))
+
+    items = await collect(source_for(handle).iter_games("alice", wait=async_noop))
+    assert ids(items) == ["g1", "g2", "g3", "g4", "g5", "g6"]
+    assert streams == 5  # four broken, the last one whole
+
+
+async def test_a_profile_cut_short_is_asked_for_again(source_for: SourceFor) -> None:
+    calls = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        body = orjson.dumps({"id": "mary", "username": "Mary", "count": {"all": 9824}})
+        return httpx.Response(200, content=body[:20] if calls == 1 else body)
+
+    profile = await source_for(handle).profile("Mary", wait=async_noop)
+    assert (profile.id, calls) == ("mary", 2)
+
+
 async def test_unknown_user(source_for: SourceFor) -> None:
     source = source_for(lambda request: httpx.Response(404, json={"error": "Not found."}))
     with pytest.raises(AccountNotFound):

@@ -24,7 +24,7 @@ from gamekeeper.connectors.chesscom.records import (
     parse_profile,
 )
 from gamekeeper.connectors.gate.exchange import UpstreamGate
-from gamekeeper.errors import MalformedRecord, SourceGone, SourceUnavailable
+from gamekeeper.errors import MalformedRecord, SourceGone
 
 #: ok: games sent; not_modified: 304, nothing new since `etag`; gone: 410, never ask again.
 MonthStatus = Literal["ok", "not_modified", "gone"]
@@ -104,7 +104,10 @@ class ChessComSource:
 
     async def profile(self, username: str, wait: Waiter | None = None) -> ChessComProfile:
         """The player's profile; `AccountNotFound` if there is no such player."""
-        response = await self._gate.send(build_profile_request(self._base_url, username), wait=wait)
+        request = build_profile_request(self._base_url, username)
+        return await self._gate.send_parsed(request, self._read_profile, wait=wait)
+
+    def _read_profile(self, response: httpx.Response) -> ChessComProfile:
         try:
             return parse_profile(orjson.loads(response.content))
         except (orjson.JSONDecodeError, AttributeError) as exc:
@@ -112,9 +115,10 @@ class ChessComSource:
 
     async def archives(self, username: str, wait: Waiter | None = None) -> list[str]:
         """The months with games, as "YYYY/MM", oldest first."""
-        response = await self._gate.send(
-            build_archives_request(self._base_url, username), wait=wait
-        )
+        request = build_archives_request(self._base_url, username)
+        return await self._gate.send_parsed(request, self._read_archives, wait=wait)
+
+    def _read_archives(self, response: httpx.Response) -> list[str]:
         try:
             urls = cast(ChessComArchivesJson, orjson.loads(response.content)).get("archives")
         except (orjson.JSONDecodeError, AttributeError) as exc:
@@ -127,33 +131,33 @@ class ChessComSource:
     async def fetch_month(
         self, username: str, month: str, *, etag: str | None = None, wait: Waiter | None = None
     ) -> MonthArchive:
-        """One month; a 304 (unchanged since `etag`) and a 410 (gone) are statuses."""
+        """One month; a 304 (unchanged since `etag`) and a 410 (gone) are statuses. A
+        garbled archive (most likely cut short) is asked for again, then fails the month
+        (`SourceUnavailable`) rather than record it as seen."""
         request = build_month_request(self._base_url, username, month, etag=etag)
-        try:
-            response = await self._gate.send(request, wait=wait)
-        except SourceGone:
-            return MonthArchive(month=month, status="gone")
-        if response.status_code == 304:
+
+        def read(response: httpx.Response) -> MonthArchive:
+            if response.status_code == 304:
+                return MonthArchive(
+                    month=month,
+                    status="not_modified",
+                    etag=response.headers.get("ETag") or etag,
+                    last_modified=response.headers.get("Last-Modified"),
+                )
+            games, total = parse_month(month, response.content)
             return MonthArchive(
                 month=month,
-                status="not_modified",
-                etag=response.headers.get("ETag") or etag,
+                status="ok",
+                etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
+                games=games,
+                total=total,
             )
+
         try:
-            games, total = parse_month(month, response.content)
-        except MalformedRecord as exc:
-            # A garbled archive is most likely a passing fault: fail now, retry later,
-            # rather than record the month as seen.
-            raise SourceUnavailable(f"{self._gate.name}: {exc.message}") from exc
-        return MonthArchive(
-            month=month,
-            status="ok",
-            etag=response.headers.get("ETag"),
-            last_modified=response.headers.get("Last-Modified"),
-            games=games,
-            total=total,
-        )
+            return await self._gate.send_parsed(request, read, wait=wait)
+        except SourceGone:
+            return MonthArchive(month=month, status="gone")
 
     async def iter_months(
         self,

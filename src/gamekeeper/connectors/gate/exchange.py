@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import httpx
 
@@ -42,18 +43,15 @@ from gamekeeper.connectors.base import Waiter
 from gamekeeper.connectors.gate.base import HostCoordinator
 from gamekeeper.connectors.gate.local import LocalHostCoordinator
 from gamekeeper.connectors.gate.policy import GatePolicy, GateStats, parse_retry_after
+from gamekeeper.connectors.gate.statuses import error_for_status
 from gamekeeper.errors import (
-    AccountNotFound,
-    ConfigurationError,
-    GamekeeperError,
+    MalformedRecord,
     RateLimited,
     SourceError,
-    SourceGone,
     SourceUnavailable,
 )
 
-#: How much of an error body is quoted in an error message.
-_BODY_QUOTE = 200
+T = TypeVar("T")
 
 
 class StreamBroken(SourceUnavailable):
@@ -79,29 +77,6 @@ async def _sleep_until(resume_at: datetime, reason: str) -> None:
     """The default waiter: sleep until `resume_at`."""
     del reason
     await asyncio.sleep(max(0.0, (resume_at - _utcnow()).total_seconds()))
-
-
-def error_for_status(response: httpx.Response, host: str) -> GamekeeperError | None:
-    """The `gamekeeper.errors` value for a final error status, None for a usable answer."""
-    status = response.status_code
-    if status < 400:
-        return None
-    where = f"{response.request.method} {response.request.url.path}"
-    details = {"status": status, "url": str(response.request.url)}
-    if status == 404:
-        return AccountNotFound(f"{host} has no such account ({where}: 404)", **details)
-    if status == 410:
-        return SourceGone(f"{host} says {where} is gone for good (410)", **details)
-    if status == 401:
-        return ConfigurationError(f"{host} rejected our credentials (401): check the token")
-    if status == 429:
-        return RateLimited(f"{host} is rate limiting us (429)", retry_after=0.0)
-    if status >= 500:
-        return SourceUnavailable(f"{host} is failing ({where}: {status})", **details)
-    body = ""
-    with contextlib.suppress(httpx.ResponseNotRead, UnicodeDecodeError):
-        body = response.text[:_BODY_QUOTE]
-    return SourceError(f"{host} refused {where} ({status}): {body}".rstrip(": "), **details)
 
 
 class UpstreamGate:
@@ -156,6 +131,31 @@ class UpstreamGate:
         response, stack = await self._exchange(request, wait, stream=False)
         await stack.aclose()
         return response
+
+    async def send_parsed(
+        self,
+        request: httpx.Request,
+        parse: Callable[[httpx.Response], T],
+        *,
+        wait: Waiter | None = None,
+    ) -> T:
+        """`send`, then `parse` the answer. A body `parse` cannot read (`MalformedRecord`:
+        most often an answer cut short) is asked for again like a broken-off answer, then
+        `SourceUnavailable` after the policy's attempts."""
+        attempt = 0
+        while True:
+            response = await self.send(request, wait=wait)
+            try:
+                return parse(response)
+            except MalformedRecord as exc:
+                self._failures += 1
+                attempt += 1
+                if attempt >= self._policy.attempts:
+                    raise SourceUnavailable(
+                        f"{exc.message}; gave up after {attempt} attempts", url=str(request.url)
+                    ) from exc
+                self._retries += 1
+                await self.backoff(attempt, reason=exc.message, wait=wait)
 
     @asynccontextmanager
     async def stream(

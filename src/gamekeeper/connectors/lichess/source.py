@@ -7,6 +7,7 @@ in `records`, `parse_game`). Thin I/O: `LichessSource`, which sends through the 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
 from contextlib import aclosing
@@ -170,6 +171,23 @@ class _Export:
         return item
 
 
+class BreakBudget:
+    """Broken streams in a row that made no progress. A stream that got further than
+    the one before starts the count again: a long export over a flaky line is not
+    given up while each try brings games."""
+
+    def __init__(self) -> None:
+        self.breaks = 0
+        self._progress = -1
+
+    def broke(self, *, progress: int) -> int:
+        """Count a break after `progress` items in all; the breaks that count now."""
+        if progress > self._progress:
+            self.breaks, self._progress = 0, progress
+        self.breaks += 1
+        return self.breaks
+
+
 class LichessSource:
     """Games and profiles from Lichess, through the host's gate."""
 
@@ -181,7 +199,9 @@ class LichessSource:
     async def profile(self, username: str, wait: Waiter | None = None) -> LichessProfile:
         """The user's public data; `AccountNotFound` if there is no such user."""
         request = build_profile_request(self._base_url, username, token=self._token)
-        response = await self._gate.send(request, wait=wait)
+        return await self._gate.send_parsed(request, self._read_profile, wait=wait)
+
+    def _read_profile(self, response: httpx.Response) -> LichessProfile:
         try:
             return parse_profile(orjson.loads(response.content))
         except (orjson.JSONDecodeError, AttributeError) as exc:
@@ -214,45 +234,59 @@ class LichessSource:
         are skipped, so each game comes out once. The stream holds the host's gate while
         it is open: iterate it to the end or close it (`contextlib.aclosing`).
         """
+        ask = functools.partial(
+            build_games_request,
+            self._base_url,
+            username,
+            perf_type=perf_type,
+            rated=rated,
+            moves=moves,
+            clocks=clocks,
+            evals=evals,
+            opening=opening,
+            ongoing=ongoing,
+            token=self._token,
+            newest_first=newest_first,
+        )
         since, until = since_ms, until_ms
-        state = _Export()
-        breaks = 0
+        state, budget = _Export(), BreakBudget()
         while max is None or state.yielded < max:
-            request = build_games_request(
-                self._base_url,
-                username,
-                since_ms=since,
-                until_ms=until,
-                max=None if max is None else max - state.yielded + len(state.at_last),
-                perf_type=perf_type,
-                rated=rated,
-                moves=moves,
-                clocks=clocks,
-                evals=evals,
-                opening=opening,
-                ongoing=ongoing,
-                token=self._token,
-                newest_first=newest_first,
-            )
-            errors_here: Counter[bytes] = Counter()
+            left = None if max is None else max - state.yielded + len(state.at_last)
+            request = ask(since_ms=since, until_ms=until, max=left)
             try:
-                async with aclosing(self._lines(request, wait)) as lines:
-                    async for number, line in lines:
-                        decoded = decode_line(line, f"line {number}", moves_requested=moves)
-                        item = state.take(decoded, line, errors_here, known_ids)
-                        if item is None:
-                            continue
+                once = self._export_once(request, state, known_ids, max=max, moves=moves, wait=wait)
+                async with aclosing(once) as items:
+                    async for item in items:
                         yield item
-                        if max is not None and state.yielded >= max:
-                            return
                 return
             except StreamBroken as exc:
-                breaks += 1
                 if state.last_created is not None and newest_first:
                     until = state.last_created  # newest first: go on backwards from there
                 elif state.last_created is not None:
                     since = state.last_created
-                await self._after_break(breaks, exc, wait)
+                await self._after_break(budget.broke(progress=state.yielded), exc, wait)
+
+    async def _export_once(
+        self,
+        request: httpx.Request,
+        state: _Export,
+        known_ids: Collection[str],
+        *,
+        max: int | None,
+        moves: bool,
+        wait: Waiter | None,
+    ) -> AsyncGenerator[GameOrError, None]:
+        """One export response's new items, until it ends or `max` games were yielded."""
+        errors_here: Counter[bytes] = Counter()
+        async with aclosing(self._lines(request, wait)) as lines:
+            async for number, line in lines:
+                decoded = decode_line(line, f"line {number}", moves_requested=moves)
+                item = state.take(decoded, line, errors_here, known_ids)
+                if item is None:
+                    continue
+                yield item
+                if max is not None and state.yielded >= max:
+                    return
 
     async def export_by_ids(
         self,
@@ -270,7 +304,7 @@ class LichessSource:
         for start in range(0, len(unique), IDS_PER_REQUEST):
             chunk = unique[start : start + IDS_PER_REQUEST]
             pending = dict.fromkeys(chunk)
-            breaks = 0
+            budget = BreakBudget()
             while pending:
                 request = build_ids_request(
                     self._base_url,
@@ -292,8 +326,8 @@ class LichessSource:
                             yield decoded.item
                     break
                 except StreamBroken as exc:
-                    breaks += 1
-                    await self._after_break(breaks, exc, wait)
+                    progress = len(chunk) - len(pending)
+                    await self._after_break(budget.broke(progress=progress), exc, wait)
             for missing in pending:
                 yield RecordError(
                     item=missing, message=f"{self._gate.name} did not return this game"
