@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import itertools
 import random
+import sys
 import tracemalloc
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -282,3 +284,32 @@ def test_good_games_survive_any_mix_of_damage(
         for item, following in itertools.pairwise(items):
             assert item.end_offset <= following.offset
         assert items[-1].end_offset == len(data)
+
+
+def _calls_to_read(data: bytes) -> int:
+    """Function calls (Python and built-in) made while reading `data` in 4 KiB chunks:
+    a count of work that does not depend on the machine's speed."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        items = list(iter_pgn(io.BytesIO(data), chunk_bytes=4096))
+    finally:
+        sys.setprofile(None)
+    assert not [item for item in items if isinstance(item, PgnRecord)]
+    return calls
+
+
+@pytest.mark.parametrize("blank", [b"\n", b"\r\n", b" \n"])
+def test_blank_lines_are_read_in_linear_work(blank: bytes) -> None:
+    """A file of nothing but blank lines: twice the lines, about twice the work (a
+    rescan of the blank run for each chunk made it four times)."""
+    lines = 32 * 1024 // len(blank)
+    single = _calls_to_read(blank * lines)
+    double = _calls_to_read(blank * (2 * lines))
+    assert double <= 2.3 * single, (single, double)

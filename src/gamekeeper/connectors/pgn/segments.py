@@ -68,6 +68,10 @@ def segments(
     origin = start_offset - 1
     start = 1
     search_from = 0
+    #: Where the bytes not yet looked at begin (a line start): what came before them
+    #: has been searched, so only new bytes are scanned again (a run of blank lines
+    #: megabytes long stays linear).
+    seen = 0
     skipping = False
     while True:
         chunk = stream.read(chunk_bytes)
@@ -75,7 +79,9 @@ def segments(
         # Only whole lines are searched, so a game start is never judged on half a line.
         # (buf[0] stands for a line end, even when it is the mid-line placeholder.)
         limit = len(buf) if not chunk else max(buf.rfind(b"\n"), 0) + 1
-        while True:
+        # A new game start needs a tag line among the new bytes: none, no search.
+        fresh = skipping or not chunk or _NON_BLANK_RE.search(buf, seen, limit) is not None
+        while fresh:
             pattern = _ANY_TAG_LINE_RE if skipping else _GAME_START_RE
             match = pattern.search(buf, search_from, limit)
             if match is None:
@@ -89,7 +95,7 @@ def segments(
             if len(buf) > start or skipping:
                 yield origin + start, origin + len(buf), None if skipping else buf[start:]
             return
-        if not skipping and len(buf) - start > _UNTAGGED_RUN_BYTES:
+        if fresh and not skipping and len(buf) - start > _UNTAGGED_RUN_BYTES:
             cut = _last_untagged_start(buf, start, limit)
             if cut is not None:
                 yield origin + start, origin + cut, buf[start:cut]
@@ -106,14 +112,17 @@ def segments(
                 origin += len(buf) - 1
                 start -= len(buf) - 1
                 buf = b"\0"
+                seen = 0
                 continue
         else:
             keep = start - 1
             # A game start may begin at the last non-blank line and need the next one.
-            search_from = _last_line_start(buf, max(keep, search_from), limit) - keep
+            floor = max(keep, search_from)
+            search_from = _last_line_start(buf, floor, max(seen, floor), limit) - keep
         buf = buf[keep:]
         origin += keep
         start -= keep
+        seen = max(limit - keep, 0)
 
 
 def _last_untagged_start(buf: bytes, start: int, limit: int) -> int | None:
@@ -124,14 +133,11 @@ def _last_untagged_start(buf: bytes, start: int, limit: int) -> int | None:
     return cut
 
 
-def _last_line_start(buf: bytes, floor: int, limit: int) -> int:
-    """The newline before the last non-blank line that ends before `limit`."""
-    end = limit - 1
-    while end > floor:
-        newline = buf.rfind(b"\n", floor, end)
-        if newline < 0:
-            return floor
-        if _NON_BLANK_RE.search(buf, newline + 1, end):
-            return newline
-        end = newline
-    return floor
+def _last_line_start(buf: bytes, floor: int, fresh: int, limit: int) -> int:
+    """The newline before the last non-blank line that ends before `limit`; `fresh`
+    (a line start) is where the bytes not looked at before begin: if they are all
+    blank, the answer is still `floor`, the previous answer."""
+    last = len(buf[fresh:limit].rstrip(b" \t\r\n"))
+    if not last:
+        return floor
+    return max(buf.rfind(b"\n", floor, fresh + last), floor)

@@ -9,6 +9,7 @@ from typing import Final
 _TAG_LINE_RE: Final = re.compile(r'\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)\s+"(.*)"\]\s*')
 _TAG_NAME_RE: Final = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_+#=:-]*)")
 _ESCAPE_RE: Final = re.compile(r'\\(["\\])')
+_NON_BLANK_LINE_RE: Final = re.compile(r"[^\S\n]*(\S[^\n]*)")
 
 #: Tags, where the movetext starts, and where a repeated tag starts another game.
 Header = tuple[dict[str, str], int, int | None]
@@ -55,29 +56,31 @@ def slow_header(text: str) -> Header | str:
     tags: dict[str, str] = {}
     # Names of malformed lines count too: `[Event "Ga` cut short, then `[Event "B"]`.
     seen: set[str] = set()
-    position = 0
+    position = len(text)
     malformed: str | None = None
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped and stripped[0] not in "%;":
-            if stripped[0] != "[":
-                break
-            match = _TAG_LINE_RE.fullmatch(stripped)
-            if match is None:
-                malformed = malformed or f"malformed tag pair: {stripped[:80]!r}"
-                name_match = _TAG_NAME_RE.match(stripped)
-                if name_match:
-                    seen.add(name_match.group(1))
-            else:
-                name, value = match.groups()
-                if name in seen:
-                    return tags, position, position
-                seen.add(name)
-                tags[name] = _ESCAPE_RE.sub(r"\1", value) if "\\" in value else value
-        position += len(line) + 1
+    # Non-blank lines only: the regex passes over runs of blank lines in C.
+    for line in _NON_BLANK_LINE_RE.finditer(text):
+        stripped = line.group(1).rstrip()
+        if stripped[0] in "%;":
+            continue
+        if stripped[0] != "[":
+            position = line.start()
+            break
+        match = _TAG_LINE_RE.fullmatch(stripped)
+        if match is None:
+            malformed = malformed or f"malformed tag pair: {stripped[:80]!r}"
+            name_match = _TAG_NAME_RE.match(stripped)
+            if name_match:
+                seen.add(name_match.group(1))
+        else:
+            name, value = match.groups()
+            if name in seen:
+                return tags, line.start(), line.start()
+            seen.add(name)
+            tags[name] = _ESCAPE_RE.sub(r"\1", value) if "\\" in value else value
     if malformed:
         return malformed
-    return tags, min(position, len(text)), None
+    return tags, position, None
 
 
 def split_tags(text: str) -> tuple[dict[str, str], str]:
