@@ -52,77 +52,108 @@ def skip_to(stream: BinaryIO, offset: int, chunk_bytes: int) -> None:
         remaining -= skipped
 
 
-# `buf` starts with the newline before the current piece's first line (a made-up one at
-# the start), so the regex sees every line start. buf[i] is at stream offset origin + i;
-# `start` is where the current piece begins in `buf`.
+Piece = tuple[int, int, bytes | None]
+
+
+class _Splitter:
+    """The state between chunks. `buf` starts with the newline before the current
+    piece's first line (a made-up one at the start), so the regex sees every line
+    start. buf[i] is at stream offset origin + i; `start` is where the current piece
+    begins in `buf`; `seen` is where the bytes not yet looked at begin (a line start):
+    only those are scanned again, so a run of blank lines megabytes long stays linear.
+    """
+
+    def __init__(self, start_offset: int, max_game_bytes: int) -> None:
+        self.buf = b"\n"
+        self.origin = start_offset - 1
+        self.start = 1
+        self.search_from = 0
+        self.seen = 0
+        self.skipping = False
+        self.max_game_bytes = max_game_bytes
+
+    def piece(self, end: int) -> Piece:
+        data = None if self.skipping else self.buf[self.start : end]
+        return self.origin + self.start, self.origin + end, data
+
+    def starts(self, limit: int, fresh: bool) -> Iterator[Piece]:
+        """The pieces that end at the game starts found before `limit`."""
+        while fresh:
+            pattern = _ANY_TAG_LINE_RE if self.skipping else _GAME_START_RE
+            match = pattern.search(self.buf, self.search_from, limit)
+            if match is None:
+                return
+            yield self.piece(match.end())
+            self.skipping = False
+            self.start = match.end()
+            self.search_from = self.start - 1
+
+    def untagged_cut(self, limit: int) -> Iterator[Piece]:
+        """A long run of games without tags is cut at its last untagged game start."""
+        buf, start = self.buf, self.start
+        if self.skipping or len(buf) - start <= _UNTAGGED_RUN_BYTES:
+            return
+        cut = _last_untagged_start(buf, start, limit)
+        if cut is not None:
+            yield self.piece(cut)
+            self.start = cut
+            self.search_from = max(self.search_from, cut - 1)
+
+    def trim(self, limit: int) -> None:
+        """Drop what is no longer needed before the next chunk."""
+        if not self.skipping and len(self.buf) - self.start > self.max_game_bytes:
+            self.skipping = True
+        if self.skipping:
+            # Keep only the unfinished last line, enough to spot the next tag line; a
+            # line too long to be one is dropped, with a placeholder for "mid-line".
+            keep = limit - 1
+            self.search_from = 0
+            if len(self.buf) - keep > _LONGEST_LINE:
+                self.origin += len(self.buf) - 1
+                self.start -= len(self.buf) - 1
+                self.buf, self.seen = b"\0", 0
+                return
+        else:
+            keep = self.start - 1
+            # A game start may begin at the last non-blank line and need the next one.
+            floor = max(keep, self.search_from)
+            line = _last_line_start(self.buf, floor, max(self.seen, floor), limit)
+            self.search_from = line - keep
+        self.buf = self.buf[keep:]
+        self.origin += keep
+        self.start -= keep
+        self.seen = max(limit - keep, 0)
+
+
 def segments(
     stream: BinaryIO, start_offset: int, max_game_bytes: int, chunk_bytes: int
-) -> Iterator[tuple[int, int, bytes | None]]:
+) -> Iterator[Piece]:
     """Yield (offset, end offset, bytes) for each piece between game starts.
 
     The bytes are None for a piece longer than `max_game_bytes`, which is skipped
     without being held in memory.
     """
     skip_to(stream, start_offset, chunk_bytes)
-    buf = b"\n"
-    origin = start_offset - 1
-    start = 1
-    search_from = 0
-    #: Where the bytes not yet looked at begin (a line start): what came before them
-    #: has been searched, so only new bytes are scanned again (a run of blank lines
-    #: megabytes long stays linear).
-    seen = 0
-    skipping = False
+    state = _Splitter(start_offset, max_game_bytes)
     while True:
         chunk = stream.read(chunk_bytes)
-        buf += chunk
+        state.buf += chunk
+        buf = state.buf
         # Only whole lines are searched, so a game start is never judged on half a line.
         # (buf[0] stands for a line end, even when it is the mid-line placeholder.)
         limit = len(buf) if not chunk else max(buf.rfind(b"\n"), 0) + 1
         # A new game start needs a tag line among the new bytes: none, no search.
-        fresh = skipping or not chunk or _NON_BLANK_RE.search(buf, seen, limit) is not None
-        while fresh:
-            pattern = _ANY_TAG_LINE_RE if skipping else _GAME_START_RE
-            match = pattern.search(buf, search_from, limit)
-            if match is None:
-                break
-            boundary = match.end()
-            yield origin + start, origin + boundary, None if skipping else buf[start:boundary]
-            skipping = False
-            start = boundary
-            search_from = boundary - 1
+        fresh = (
+            state.skipping or not chunk or _NON_BLANK_RE.search(buf, state.seen, limit) is not None
+        )
+        yield from state.starts(limit, fresh)
         if not chunk:
-            if len(buf) > start or skipping:
-                yield origin + start, origin + len(buf), None if skipping else buf[start:]
+            if len(state.buf) > state.start or state.skipping:
+                yield state.piece(len(state.buf))
             return
-        if fresh and not skipping and len(buf) - start > _UNTAGGED_RUN_BYTES:
-            cut = _last_untagged_start(buf, start, limit)
-            if cut is not None:
-                yield origin + start, origin + cut, buf[start:cut]
-                start = cut
-                search_from = max(search_from, cut - 1)
-        if not skipping and len(buf) - start > max_game_bytes:
-            skipping = True
-        if skipping:
-            # Keep only the unfinished last line, enough to spot the next tag line; a
-            # line too long to be one is dropped, with a placeholder for "mid-line".
-            keep = limit - 1
-            search_from = 0
-            if len(buf) - keep > _LONGEST_LINE:
-                origin += len(buf) - 1
-                start -= len(buf) - 1
-                buf = b"\0"
-                seen = 0
-                continue
-        else:
-            keep = start - 1
-            # A game start may begin at the last non-blank line and need the next one.
-            floor = max(keep, search_from)
-            search_from = _last_line_start(buf, floor, max(seen, floor), limit) - keep
-        buf = buf[keep:]
-        origin += keep
-        start -= keep
-        seen = max(limit - keep, 0)
+        if fresh:
+            yield from state.untagged_cut(limit)
+        state.trim(limit)
 
 
 def _last_untagged_start(buf: bytes, start: int, limit: int) -> int | None:
