@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-from gamekeeper.connectors.base import GameOrError, RecordError
+from gamekeeper.connectors.base import GameOrError, GamesQuery, RecordError, Waiter
 from gamekeeper.connectors.chesscom.source import ChessComSource
 from gamekeeper.connectors.lichess.records import datetime_to_ms
 from gamekeeper.connectors.lichess.source import LichessSource
@@ -22,9 +23,12 @@ from tests.integration.conftest import RecordingWaiter, UpstreamsFor
 
 
 async def collect(
-    source: LichessSource, username: str = "alice", **kwargs: object
+    source: LichessSource,
+    username: str = "alice",
+    wait: Waiter | None = None,
+    **query: Any,
 ) -> list[GameOrError]:
-    async with aclosing(source.iter_games(username, **kwargs)) as items:  # type: ignore[arg-type]
+    async with aclosing(source.iter_games(username, GamesQuery(**query), wait=wait)) as items:
         return [item async for item in items]
 
 

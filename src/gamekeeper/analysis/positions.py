@@ -8,10 +8,11 @@ from typing import Final
 import chess
 
 from gamekeeper.analysis.base import PositionEval
-from gamekeeper.analysis.evals import INITIAL_CP
+from gamekeeper.analysis.evals import INITIAL_CP, force_cp
 from gamekeeper.domain.games import Eval, Game
 
 __all__ = [
+    "lichess_cps",
     "lichess_scores",
     "replay",
     "starts_from_standard",
@@ -67,6 +68,16 @@ def lichess_scores(game: Game, evals: Sequence[PositionEval | None]) -> list[Eva
         scores = [_usable(start)]
     scores.extend(_usable(entry) for entry in evals[1:])
     return scores
+
+
+def lichess_cps(game: Game, evals: Sequence[PositionEval | None]) -> list[int | None]:
+    """`lichess_scores` as clamped centipawns from White's side (a mate is ±1000):
+    what ACPL and accuracy are computed from. Index 0 is the start position."""
+    white = white_first(game)
+    return [
+        None if score is None else force_cp(score, white_to_move_at(i, white))
+        for i, score in enumerate(lichess_scores(game, evals))
+    ]
 
 
 def starts_from_standard(game: Game) -> bool:

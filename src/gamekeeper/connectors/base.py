@@ -40,6 +40,27 @@ GameOrError = Game | RecordError
 # -- what the sync layer asks of each site (structural: the sources satisfy these) ------
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GamesQuery:
+    """Which of a user's games to export, and with what."""
+
+    #: Inclusive: games created at or after it (ms since the epoch).
+    since_ms: int | None = None
+    until_ms: int | None = None
+    max: int | None = None
+    perf_type: str | Iterable[str] | None = None
+    rated: bool | None = None
+    moves: bool = True
+    clocks: bool = True
+    evals: bool = True
+    opening: bool = True
+    #: Ongoing games are asked for by default, so a long correspondence game is stored
+    #: while it runs and re-checked later instead of slipping behind the cursor.
+    ongoing: bool = True
+    #: Newest first (the opponent crawl's recent games) instead of oldest first.
+    newest_first: bool = False
+
+
 class LichessUser(Protocol):
     @property
     def id(self) -> str: ...
@@ -58,16 +79,10 @@ class LichessGames(Protocol):
     def iter_games(
         self,
         username: str,
+        query: GamesQuery = ...,
         *,
-        since_ms: int | None = None,
-        until_ms: int | None = None,
-        max: int | None = None,
-        moves: bool = True,
-        clocks: bool = True,
-        evals: bool = True,
         wait: Waiter | None = None,
         known_ids: Collection[str] = (),
-        newest_first: bool = False,
     ) -> AsyncGenerator[GameOrError, None]: ...
 
     def export_by_ids(

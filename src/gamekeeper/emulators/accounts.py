@@ -4,8 +4,8 @@ generator of its games."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import Final, Generic, Protocol, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Final, Generic, Protocol, Self, TypeVar
 
 from gamekeeper.emulators.corpus import GameFactory, SiteRules
 
@@ -38,6 +38,14 @@ class AccountCorpus(Generic[A]):
         self.opponent_pools: dict[str, tuple[str, ...]] = {}
         self._accounts: dict[str, A] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def generate(cls, accounts: Mapping[str, int], *, seed: int = 0) -> Self:
+        """Accounts (username → number of games) with reproducible games."""
+        corpus = cls(seed)
+        for username, count in accounts.items():
+            corpus.add_account(username, games=count)
+        return corpus
 
     def _account(self, username: str) -> A:
         raise NotImplementedError

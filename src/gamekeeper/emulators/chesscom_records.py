@@ -12,7 +12,7 @@ import email.utils
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,14 +279,6 @@ class ChessComCorpus(AccountCorpus[ChessComAccount]):
 
     site = "chesscom"
     rules = CHESSCOM_RULES
-
-    @classmethod
-    def generate(cls, accounts: Mapping[str, int], *, seed: int = 0) -> ChessComCorpus:
-        """Players (username → number of games) with reproducible archives."""
-        corpus = cls(seed)
-        for username, count in accounts.items():
-            corpus.add_account(username, games=count)
-        return corpus
 
     @classmethod
     def load(cls, paths: Iterable[Path], *, seed: int = 0) -> ChessComCorpus:

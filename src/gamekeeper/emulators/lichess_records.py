@@ -269,14 +269,6 @@ class LichessCorpus(AccountCorpus[LichessAccount]):
         self._by_id: dict[str, LichessAccount] = {}
 
     @classmethod
-    def generate(cls, accounts: Mapping[str, int], *, seed: int = 0) -> LichessCorpus:
-        """Accounts (username → number of games) with reproducible histories."""
-        corpus = cls(seed)
-        for username, count in accounts.items():
-            corpus.add_account(username, games=count)
-        return corpus
-
-    @classmethod
     def load(cls, paths: Iterable[Path], *, seed: int = 0) -> LichessCorpus:
         """Games from Lichess NDJSON exports (files, or folders of `*.ndjson`).
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gamekeeper.connectors.base import MonthStatus, RecordError
+from gamekeeper.connectors.base import GamesQuery, MonthStatus, RecordError
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.jobs.context import JobContext
@@ -95,14 +95,8 @@ async def _lichess(
         known = await deps.store.player_game_ids_at(
             target.platform, target.player_id, [at_ms(start)]
         )
-    stream = deps.lichess.iter_games(
-        target.username,
-        since_ms=start,
-        max=limit,
-        newest_first=True,
-        wait=ctx.wait,
-        known_ids=known,
-    )
+    query = GamesQuery(since_ms=start, max=limit, newest_first=True)
+    stream = deps.lichess.iter_games(target.username, query, wait=ctx.wait, known_ids=known)
     async for item in stream:
         yield item
 

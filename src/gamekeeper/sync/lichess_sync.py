@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gamekeeper.connectors.base import LichessUser, RecordError
+from gamekeeper.connectors.base import GamesQuery, LichessUser, RecordError
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.coverage import Coverage, Segment
 from gamekeeper.domain.games import Game, Platform
@@ -193,16 +193,16 @@ class _Fetch:
         known = await self.deps.store.player_game_ids_at(
             Platform.LICHESS, self.account.player_id, edges
         )
-        stream = self.deps.lichess.iter_games(
-            self.account.username,
+        query = GamesQuery(
             since_ms=since,
             until_ms=until,
             max=None if room is None else room + self.skip_left,
             moves=self.moves,
             clocks=self.moves,
             evals=self.moves,
-            wait=self.ctx.wait,
-            known_ids=known,
+        )
+        stream = self.deps.lichess.iter_games(
+            self.account.username, query, wait=self.ctx.wait, known_ids=known
         )
         async for item in self.ctx.until_cancelled(stream):
             if isinstance(item, Game) and self.skip_left > 0:

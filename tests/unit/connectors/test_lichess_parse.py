@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gamekeeper.connectors.base import RecordError
+from gamekeeper.connectors.base import GamesQuery, RecordError
 from gamekeeper.connectors.lichess.records import (
     datetime_to_ms,
     decode_line,
@@ -265,9 +265,7 @@ def test_closed_account_profile_has_no_counts() -> None:
 
 
 def test_games_request() -> None:
-    request = build_games_request(
-        "https://lichess.org/",
-        "Alice",
+    query = GamesQuery(
         since_ms=1700000000000,
         until_ms=1800000000000,
         max=50,
@@ -275,8 +273,8 @@ def test_games_request() -> None:
         rated=True,
         moves=False,
         evals=False,
-        token="lip_secret",
     )
+    request = build_games_request("https://lichess.org/", "Alice", query, token="lip_secret")
     assert request.method == "GET"
     assert request.url.path == "/api/games/user/Alice"
     assert dict(request.url.params) == {
@@ -298,7 +296,7 @@ def test_games_request() -> None:
 
 
 def test_games_request_without_token_or_filters() -> None:
-    request = build_games_request("https://lichess.org", "bob")
+    request = build_games_request("https://lichess.org", "bob", GamesQuery())
     assert "Authorization" not in request.headers
     assert set(request.url.params) == {
         "sort",

@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from gamekeeper.connectors.base import GameOrError, RecordError
+from gamekeeper.connectors.base import GameOrError, GamesQuery, RecordError
 from gamekeeper.connectors.gate.exchange import UpstreamGate
 from gamekeeper.connectors.gate.policy import GatePolicy
 from gamekeeper.connectors.lichess.source import LichessSource
@@ -132,7 +132,9 @@ async def test_resuming_keeps_max_and_skips_every_game_at_the_cursor(source_for:
             return httpx.Response(200, stream=Breaking(b"".join(LINES[:4])))
         return httpx.Response(200, content=body)
 
-    items = await collect(source_for(handle).iter_games("alice", max=5, wait=async_noop))
+    items = await collect(
+        source_for(handle).iter_games("alice", GamesQuery(max=5), wait=async_noop)
+    )
     assert ids(items) == ["g1", "g2", "g3", "g4", "g5"]
     # 5 wanted, 4 yielded, 2 of them (g3, g4) will be sent again.
     assert [r.url.params["max"] for r in requests] == ["5", "3"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gamekeeper.analysis.base import JsonValue, PositionEval
-from gamekeeper.analysis.evals import force_cp, game_accuracy
-from gamekeeper.analysis.positions import lichess_scores, white_first, white_to_move_at
+from gamekeeper.analysis.evals import game_accuracy
+from gamekeeper.analysis.positions import lichess_cps, white_first
 from gamekeeper.domain.games import Game
 
 
@@ -21,16 +21,9 @@ class AccuracyPlugin:
         """None for both sides when either has no scored move (as Lichess)."""
         if not evals:
             return None
-        white = white_first(game)
         # As lila, plies without a score are dropped (not skipped in place).
-        cps = [
-            cp
-            for i, score in enumerate(lichess_scores(game, evals))
-            if i > 0
-            and score is not None
-            and (cp := force_cp(score, white_to_move_at(i, white))) is not None
-        ]
-        both = game_accuracy(cps, white_first=white)
+        cps = [cp for cp in lichess_cps(game, evals)[1:] if cp is not None]
+        both = game_accuracy(cps, white_first=white_first(game))
         if both is None:
             return {"white": None, "black": None}
         return {"white": round(both[0], 2), "black": round(both[1], 2)}

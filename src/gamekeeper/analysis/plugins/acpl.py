@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gamekeeper.analysis.base import JsonValue, PositionEval
-from gamekeeper.analysis.evals import acpl, force_cp
-from gamekeeper.analysis.positions import lichess_scores, white_first, white_to_move_at
+from gamekeeper.analysis.evals import acpl
+from gamekeeper.analysis.positions import lichess_cps, white_first
 from gamekeeper.domain.games import Game
 
 
@@ -22,10 +22,7 @@ class AcplPlugin:
         if not evals:
             return None
         white = white_first(game)
-        cps = [
-            None if score is None else force_cp(score, white_to_move_at(i, white))
-            for i, score in enumerate(lichess_scores(game, evals))
-        ]
+        cps = lichess_cps(game, evals)
         return {
             "white": acpl(cps, True, white_first=white),
             "black": acpl(cps, False, white_first=white),

@@ -7,7 +7,7 @@ in `records`, `parse_game`). Thin I/O: `LichessSource`, which sends through the 
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 from collections import Counter
 from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
 from contextlib import aclosing
@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from gamekeeper.connectors.base import GameOrError, RecordError, Waiter
+from gamekeeper.connectors.base import GameOrError, GamesQuery, RecordError, Waiter
 from gamekeeper.connectors.gate.exchange import StreamBroken, UpstreamGate
 from gamekeeper.connectors.lichess.records import (
     DecodedLine,
@@ -49,47 +49,30 @@ def _headers(token: str | None, accept: str = NDJSON) -> dict[str, str]:
 
 
 def build_games_request(
-    base_url: str,
-    username: str,
-    *,
-    since_ms: int | None = None,
-    until_ms: int | None = None,
-    max: int | None = None,
-    perf_type: str | Iterable[str] | None = None,
-    rated: bool | None = None,
-    moves: bool = True,
-    clocks: bool = True,
-    evals: bool = True,
-    opening: bool = True,
-    ongoing: bool = True,
-    token: str | None = None,
-    newest_first: bool = False,
+    base_url: str, username: str, query: GamesQuery, *, token: str | None = None
 ) -> httpx.Request:
-    """`GET /api/games/user/{username}` as NDJSON, oldest first (or newest first).
-
-    `since_ms` is inclusive (games created at or after it). Ongoing games are asked for
-    by default, so a long correspondence game is stored while it runs and re-checked
-    later instead of slipping behind the cursor.
-    """
+    """`GET /api/games/user/{username}` as NDJSON, for `query`."""
+    q = query
     params: dict[str, str] = {
-        "sort": "dateDesc" if newest_first else "dateAsc",
-        "moves": _flag(moves),
-        "clocks": _flag(clocks),
-        "evals": _flag(evals),
-        "opening": _flag(opening),
-        "ongoing": _flag(ongoing),
+        "sort": "dateDesc" if q.newest_first else "dateAsc",
+        "moves": _flag(q.moves),
+        "clocks": _flag(q.clocks),
+        "evals": _flag(q.evals),
+        "opening": _flag(q.opening),
+        "ongoing": _flag(q.ongoing),
         "finished": "true",
     }
-    if since_ms is not None:
-        params["since"] = str(since_ms)
-    if until_ms is not None:
-        params["until"] = str(until_ms)
-    if max is not None:
-        params["max"] = str(max)
-    if rated is not None:
-        params["rated"] = _flag(rated)
-    if perf_type is not None:
-        params["perfType"] = perf_type if isinstance(perf_type, str) else ",".join(perf_type)
+    if q.since_ms is not None:
+        params["since"] = str(q.since_ms)
+    if q.until_ms is not None:
+        params["until"] = str(q.until_ms)
+    if q.max is not None:
+        params["max"] = str(q.max)
+    if q.rated is not None:
+        params["rated"] = _flag(q.rated)
+    if q.perf_type is not None:
+        perf = q.perf_type
+        params["perfType"] = perf if isinstance(perf, str) else ",".join(perf)
     url = f"{base_url.rstrip('/')}/api/games/user/{quote(username, safe='')}"
     return httpx.Request("GET", url, params=params, headers=_headers(token))
 
@@ -171,6 +154,10 @@ class _Export:
         return item
 
 
+#: A user's whole history, with everything.
+EVERY_GAME: Final = GamesQuery()
+
+
 class BreakBudget:
     """Broken streams in a row that made no progress. A stream that got further than
     the one before starts the count again: a long export over a flaky line is not
@@ -210,60 +197,38 @@ class LichessSource:
     async def iter_games(
         self,
         username: str,
+        query: GamesQuery = EVERY_GAME,
         *,
-        since_ms: int | None = None,
-        until_ms: int | None = None,
-        max: int | None = None,
-        perf_type: str | Iterable[str] | None = None,
-        rated: bool | None = None,
-        moves: bool = True,
-        clocks: bool = True,
-        evals: bool = True,
-        opening: bool = True,
-        ongoing: bool = True,
         wait: Waiter | None = None,
         known_ids: Collection[str] = (),
-        newest_first: bool = False,
     ) -> AsyncGenerator[GameOrError, None]:
         """The user's games, oldest first (or `newest_first`: the opponent crawl's recent
         games), as they stream in; games in `known_ids` (those already stored at the
         range's inclusive edges) are passed over.
 
         If the connection breaks (reset, stall, a cut last line) the export is asked for
-        again from `since` = createdAt of the last game yielded, and games already yielded
-        are skipped, so each game comes out once. The stream holds the host's gate while
-        it is open: iterate it to the end or close it (`contextlib.aclosing`).
+        again from `since` = createdAt of the last game yielded (newest first: `until`),
+        and games already yielded are skipped, so each game comes out once. The stream
+        holds the host's gate while it is open: iterate it to the end or close it
+        (`contextlib.aclosing`).
         """
-        ask = functools.partial(
-            build_games_request,
-            self._base_url,
-            username,
-            perf_type=perf_type,
-            rated=rated,
-            moves=moves,
-            clocks=clocks,
-            evals=evals,
-            opening=opening,
-            ongoing=ongoing,
-            token=self._token,
-            newest_first=newest_first,
-        )
-        since, until = since_ms, until_ms
-        state, budget = _Export(), BreakBudget()
-        while max is None or state.yielded < max:
-            left = None if max is None else max - state.yielded + len(state.at_last)
-            request = ask(since_ms=since, until_ms=until, max=left)
+        state, budget, asked = _Export(), BreakBudget(), query
+        while query.max is None or state.yielded < query.max:
+            left = None if query.max is None else query.max - state.yielded + len(state.at_last)
+            request = build_games_request(
+                self._base_url, username, dataclasses.replace(asked, max=left), token=self._token
+            )
             try:
-                once = self._export_once(request, state, known_ids, max=max, moves=moves, wait=wait)
+                once = self._export_once(request, state, known_ids, query=query, wait=wait)
                 async with aclosing(once) as items:
                     async for item in items:
                         yield item
                 return
             except StreamBroken as exc:
-                if state.last_created is not None and newest_first:
-                    until = state.last_created  # newest first: go on backwards from there
+                if state.last_created is not None and query.newest_first:
+                    asked = dataclasses.replace(asked, until_ms=state.last_created)
                 elif state.last_created is not None:
-                    since = state.last_created
+                    asked = dataclasses.replace(asked, since_ms=state.last_created)
                 await self._after_break(budget.broke(progress=state.yielded), exc, wait)
 
     async def _export_once(
@@ -272,20 +237,19 @@ class LichessSource:
         state: _Export,
         known_ids: Collection[str],
         *,
-        max: int | None,
-        moves: bool,
+        query: GamesQuery,
         wait: Waiter | None,
     ) -> AsyncGenerator[GameOrError, None]:
         """One export response's new items, until it ends or `max` games were yielded."""
         errors_here: Counter[bytes] = Counter()
         async with aclosing(self._lines(request, wait)) as lines:
             async for number, line in lines:
-                decoded = decode_line(line, f"line {number}", moves_requested=moves)
+                decoded = decode_line(line, f"line {number}", moves_requested=query.moves)
                 item = state.take(decoded, line, errors_here, known_ids)
                 if item is None:
                     continue
                 yield item
-                if max is not None and state.yielded >= max:
+                if query.max is not None and state.yielded >= query.max:
                     return
 
     async def export_by_ids(
