@@ -69,6 +69,24 @@ class AnalysisPlugin(Protocol):
         ...
 
 
+class EvalPlugin:
+    """Base of the plugins that need evaluations: the analyzer runs them only with
+    evaluations, and a direct call without them gets None. Subclasses set `name` and
+    `version` and write `judge`."""
+
+    name: str
+    version: str
+    needs_evals = True
+
+    def analyse(self, game: Game, evals: Sequence[PositionEval | None] | None) -> JsonValue:
+        """`judge`, or None without evaluations."""
+        return self.judge(game, evals) if evals else None
+
+    def judge(self, game: Game, evals: Sequence[PositionEval | None]) -> JsonValue:
+        """The plugin's value for `game`, from its evaluations (see `AnalysisPlugin`)."""
+        raise NotImplementedError
+
+
 class EvalCache(Protocol):
     """Evaluations of positions already searched, per engine key (engine, version, nodes)."""
 

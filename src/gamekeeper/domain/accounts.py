@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from gamekeeper.domain.games import Platform
+from gamekeeper.domain.games import Platform, SiteUser
 from gamekeeper.errors import InvalidInput
 
 #: Sites an account can live on (PGN files have no accounts).
@@ -20,7 +20,7 @@ _USERNAME = re.compile(r"[A-Za-z0-9_-]{1,50}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Account:
+class Account(SiteUser):
     """(owner, platform, username): whose games to keep, from where."""
 
     id: int
@@ -34,16 +34,6 @@ class Account:
     #: that need no engine, or use the evaluations the site sent).
     auto_analyze: bool = False
     created_at: datetime | None = None
-
-    @property
-    def player_id(self) -> str:
-        """The player's id in the games table: both sites' ids are lowercase usernames."""
-        return self.username.lower()
-
-    @property
-    def label(self) -> str:
-        """`platform:username`, as the CLI takes it."""
-        return f"{self.platform.value}:{self.username}"
 
 
 def parse_account_ref(text: str) -> tuple[Platform, str]:

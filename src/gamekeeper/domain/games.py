@@ -18,6 +18,26 @@ class Platform(enum.StrEnum):
     PGN = "pgn"
 
 
+class SiteUser:
+    """Someone on a site, by `platform` and `username` (the fields of the dataclass
+    that inherits this): their id in stored games and their label."""
+
+    __slots__ = ()
+    platform: Platform
+    username: str
+
+    @property
+    def player_id(self) -> str:
+        """The player's id in stored games: both sites treat usernames case-insensitively,
+        and their ids are lowercase usernames."""
+        return self.username.lower()
+
+    @property
+    def label(self) -> str:
+        """`platform:username`, as the CLI takes it."""
+        return f"{self.platform.value}:{self.username}"
+
+
 class Winner(enum.StrEnum):
     """Who won; a draw or an unfinished game has no winner."""
 

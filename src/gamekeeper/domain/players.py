@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from gamekeeper.domain.games import Platform
+from gamekeeper.domain.games import Platform, SiteUser
 
 
 class PlayerStatus(enum.StrEnum):
@@ -21,7 +21,7 @@ class PlayerStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CrawlTarget:
+class CrawlTarget(SiteUser):
     """One player in a crawl's frontier: who, how far from the account, found by whom."""
 
     platform: Platform
@@ -31,18 +31,9 @@ class CrawlTarget:
     #: The username in whose games this player was found.
     discovered_from: str
 
-    @property
-    def player_id(self) -> str:
-        """The player's id in stored games (sites treat usernames case-insensitively)."""
-        return self.username.lower()
-
-    @property
-    def label(self) -> str:
-        return f"{self.platform.value}:{self.username}"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CrawledPlayer:
+class CrawledPlayer(SiteUser):
     """A player as one owner's crawls left them."""
 
     platform: Platform
@@ -55,10 +46,6 @@ class CrawledPlayer:
     job_id: str | None
     crawled_at: datetime | None
     last_error: str | None
-
-    @property
-    def player_id(self) -> str:
-        return self.username.lower()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

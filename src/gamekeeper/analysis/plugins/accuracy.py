@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gamekeeper.analysis.base import JsonValue, PositionEval
+from gamekeeper.analysis.base import EvalPlugin, JsonValue, PositionEval
 from gamekeeper.analysis.evals import game_accuracy
 from gamekeeper.analysis.positions import lichess_cps, white_first
 from gamekeeper.domain.games import Game
 
 
-class AccuracyPlugin:
+class AccuracyPlugin(EvalPlugin):
     """`{"white": float | None, "black": float | None}`, in [0, 100], two decimals."""
 
     name = "accuracy"
     version = "1"
-    needs_evals = True
 
-    def analyse(self, game: Game, evals: Sequence[PositionEval | None] | None) -> JsonValue:
+    def judge(self, game: Game, evals: Sequence[PositionEval | None]) -> JsonValue:
         """None for both sides when either has no scored move (as Lichess)."""
-        if not evals:
-            return None
         # As lila, plies without a score are dropped (not skipped in place).
         cps = [cp for cp in lichess_cps(game, evals)[1:] if cp is not None]
         both = game_accuracy(cps, white_first=white_first(game))

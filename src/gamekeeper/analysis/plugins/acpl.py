@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gamekeeper.analysis.base import JsonValue, PositionEval
+from gamekeeper.analysis.base import EvalPlugin, JsonValue, PositionEval
 from gamekeeper.analysis.evals import acpl
 from gamekeeper.analysis.positions import lichess_cps, white_first
 from gamekeeper.domain.games import Game
 
 
-class AcplPlugin:
+class AcplPlugin(EvalPlugin):
     """`{"white": int | None, "black": int | None}` (None: that side made no scored move)."""
 
     name = "acpl"
     version = "1"
-    needs_evals = True
 
-    def analyse(self, game: Game, evals: Sequence[PositionEval | None] | None) -> JsonValue:
+    def judge(self, game: Game, evals: Sequence[PositionEval | None]) -> JsonValue:
         """Each side's rounded mean of its moves' clamped centipawn losses."""
-        if not evals:
-            return None
         white = white_first(game)
         cps = lichess_cps(game, evals)
         return {

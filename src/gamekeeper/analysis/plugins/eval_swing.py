@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gamekeeper.analysis.base import JsonValue, PositionEval, eval_to_json
+from gamekeeper.analysis.base import EvalPlugin, JsonValue, PositionEval, eval_to_json
 from gamekeeper.analysis.evals import force_cp
 from gamekeeper.analysis.positions import white_first, white_to_move_at
 from gamekeeper.domain.games import Game
 
 
-class EvalSwingPlugin:
+class EvalSwingPlugin(EvalPlugin):
     """`{"ply", "from", "to"}` of the largest swing in clamped centipawns, or None."""
 
     name = "eval_swing"
     version = "1"
-    needs_evals = True
 
-    def analyse(self, game: Game, evals: Sequence[PositionEval | None] | None) -> JsonValue:
+    def judge(self, game: Game, evals: Sequence[PositionEval | None]) -> JsonValue:
         """The ply whose move changed the (±1000-clamped) evaluation the most; ties: first."""
-        if not evals:
-            return None
         white = white_first(game)
         best: tuple[int, int] | None = None  # (swing, ply)
         for ply in range(1, len(evals)):

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 import chess
 
-from gamekeeper.analysis.base import JsonValue, PositionEval
+from gamekeeper.analysis.base import EvalPlugin, JsonValue, PositionEval
 from gamekeeper.analysis.evals import judgment
 from gamekeeper.analysis.positions import lichess_scores, replay, white_first, white_to_move_at
 from gamekeeper.domain.games import Game
 
 
-class JudgmentsPlugin:
+class JudgmentsPlugin(EvalPlugin):
     """`[{ply, judgment, best}]`, one entry per ply, judged as Lichess judges.
 
     `best` is the engine's best move in SAN when it was not the move played (None when
@@ -21,12 +21,9 @@ class JudgmentsPlugin:
 
     name = "judgments"
     version = "1"
-    needs_evals = True
 
-    def analyse(self, game: Game, evals: Sequence[PositionEval | None] | None) -> JsonValue:
+    def judge(self, game: Game, evals: Sequence[PositionEval | None]) -> JsonValue:
         """One entry per ply."""
-        if not evals:
-            return None
         moves = game.moves or ()
         scores = lichess_scores(game, evals)
         boards, _ = replay(game)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
+from gamekeeper.domain.players import CrawledPlayer
 from gamekeeper.services.players import MAX_LIST, PlayerCard
 
 router = APIRouter(tags=["players"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute)
@@ -30,19 +31,23 @@ class PlayerOut(BaseModel):
     last_error: str | None
 
 
+def player_out(p: CrawledPlayer) -> PlayerOut:
+    return PlayerOut(
+        platform=p.platform.value,
+        username=p.username,
+        depth=p.depth,
+        status=p.status.value,
+        games=p.games,
+        discovered_from=p.discovered_from,
+        crawled_at=p.crawled_at,
+        last_error=p.last_error,
+    )
+
+
 def card_json(card: PlayerCard) -> dict[str, Any]:
     p, h = card.player, card.head_to_head
     return {
-        "player": PlayerOut(
-            platform=p.platform.value,
-            username=p.username,
-            depth=p.depth,
-            status=p.status.value,
-            games=p.games,
-            discovered_from=p.discovered_from,
-            crawled_at=p.crawled_at,
-            last_error=p.last_error,
-        ).model_dump(mode="json"),
+        "player": player_out(p).model_dump(mode="json"),
         "games": card.games,
         "ratings": [{"speed": r.speed, "rating": r.rating, "games": r.games} for r in card.ratings],
         "openings": [
@@ -91,19 +96,7 @@ async def list_players(
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 200,
 ) -> list[PlayerOut]:
     found = await services.players.frontier(user, limit=limit)
-    return [
-        PlayerOut(
-            platform=p.platform.value,
-            username=p.username,
-            depth=p.depth,
-            status=p.status.value,
-            games=p.games,
-            discovered_from=p.discovered_from,
-            crawled_at=p.crawled_at,
-            last_error=p.last_error,
-        )
-        for p in found
-    ]
+    return [player_out(p) for p in found]
 
 
 @router.get("/api/players/{platform}/{username}", summary="A player's scouting card")
