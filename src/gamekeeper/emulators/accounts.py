@@ -20,6 +20,9 @@ class EmulatedAccount(Protocol):
     @property
     def username(self) -> str: ...
 
+    #: The generator of its games, made when it first gets some.
+    factory: GameFactory | None
+
 
 A = TypeVar("A", bound=EmulatedAccount)
 
@@ -78,6 +81,15 @@ class AccountCorpus(Generic[A]):
             first_number=list(self._accounts).index(account.id) * NUMBERS_PER_ACCOUNT,
             opponents=self.opponent_pools.get(account.id),
         )
+
+    def _factory_of(self, username: str, count: int) -> tuple[A, GameFactory, bool]:
+        """The account, its game generator, and whether the generator is new (made
+        now for `count` games). Called under the corpus lock."""
+        account = self._accounts[username.lower()]
+        if account.factory is not None:
+            return account, account.factory, False
+        account.factory = self._factory(account, count)
+        return account, account.factory, True
 
     def others_in(self, account: A, names: Iterable[str | None]) -> list[A]:
         """The accounts among a game's players other than `account`: in a network, a

@@ -306,12 +306,9 @@ class ChessComCorpus(AccountCorpus[ChessComAccount]):
     def add_games(self, username: str, count: int) -> list[str]:
         """Generate `count` new games for `username`, after its last one; their URLs."""
         with self._lock:
-            account = self._accounts[username.lower()]
-            factory = account.factory
-            if factory is None:
-                factory = account.factory = self._factory(account, count)
-                if not account.months:
-                    account.joined = factory.created_ms // 1000
+            account, factory, new = self._factory_of(username, count)
+            if new and not account.months:
+                account.joined = factory.created_ms // 1000
             # New games happen now: after every game already there has ended (a daily
             # game may end months after later games started), so they never land in a
             # month before the newest one.

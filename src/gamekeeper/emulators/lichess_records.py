@@ -295,14 +295,11 @@ class LichessCorpus(AccountCorpus[LichessAccount]):
     def add_games(self, username: str, count: int) -> list[str]:
         """Generate `count` new games for `username`, after its last one; their ids."""
         with self._lock:
-            account = self._accounts[username.lower()]
-            factory = account.factory
-            if factory is None:
-                factory = account.factory = self._factory(account, count)
-                if account.created:
-                    factory.next_start_ms = account.created[-1] + 60_000
-                else:
-                    account.created_ms = factory.created_ms
+            account, factory, new = self._factory_of(username, count)
+            if new and account.created:
+                factory.next_start_ms = account.created[-1] + 60_000
+            elif new:
+                account.created_ms = factory.created_ms
             elif account.created:
                 # New games happen now: after every game already there (some may be
                 # another account's games with this one, in a network).

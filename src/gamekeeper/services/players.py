@@ -7,6 +7,7 @@ user's own (stats count only the games of the user's accounts).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from gamekeeper.domain.players import CrawledPlayer, PlayerGame
 from gamekeeper.domain.users import User
 from gamekeeper.errors import InvalidInput, NotFound
 from gamekeeper.storage.base import AccountStore
-from gamekeeper.storage.players import PlayerStore
+from gamekeeper.storage.players import PlayerGamesQuery, PlayerStore
 
 if TYPE_CHECKING:
     # python-chess costs start-up time; the tree is built only when asked for.
@@ -197,11 +198,12 @@ class PlayerService:
         """A player's scouting card: ratings, openings, time controls, last games and
         the viewer's head-to-head with them."""
         player = await self.player(viewer, platform, username)
-        games = await self.store.player_games(player.platform, player.player_id, limit=CARD_GAMES)
-        mine = await self.store.owner_player_ids(viewer.name, player.platform)
-        meetings = await self.store.player_games(
-            player.platform, player.player_id, limit=CARD_GAMES, against=mine
+        query = PlayerGamesQuery(
+            platform=player.platform, player_id=player.player_id, limit=CARD_GAMES
         )
+        games = await self.store.player_games(query)
+        mine = await self.store.owner_player_ids(viewer.name, player.platform)
+        meetings = await self.store.player_games(dataclasses.replace(query, against=mine))
         return summarise(player, games, meetings, last)
 
     async def tree(
@@ -215,7 +217,8 @@ class PlayerService:
         from gamekeeper.services.opening_tree import build_tree, parse_moves
 
         line = parse_moves(moves)
-        games = await self.store.player_games(
-            player.platform, player.player_id, limit=TREE_GAMES, color=color
+        query = PlayerGamesQuery(
+            platform=player.platform, player_id=player.player_id, limit=TREE_GAMES, color=color
         )
+        games = await self.store.player_games(query)
         return build_tree(player, games, line, color=color)

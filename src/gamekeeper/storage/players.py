@@ -4,10 +4,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.players import CrawledPlayer, Opponent, PlayerGame
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayerGamesQuery:
+    """A player's stored games: at most `limit`, newest first; with `color` only as
+    that colour, with `against` only those against one of these player ids."""
+
+    platform: Platform
+    player_id: str
+    limit: int
+    color: str | None = None
+    against: Sequence[str] | None = None
 
 
 class PlayerStore(Protocol):
@@ -31,14 +44,6 @@ class PlayerStore(Protocol):
         """The player ids of the owner's accounts on `platform`."""
         ...
 
-    async def player_games(
-        self,
-        platform: Platform,
-        player_id: str,
-        *,
-        limit: int,
-        color: str | None = None,
-        against: Sequence[str] | None = None,
-    ) -> list[PlayerGame]:
+    async def player_games(self, query: PlayerGamesQuery) -> list[PlayerGame]:
         """The player's stored games, newest first."""
         ...

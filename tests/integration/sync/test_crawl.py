@@ -28,6 +28,7 @@ from gamekeeper.emulators.network import (
     tree_network,
 )
 from gamekeeper.emulators.server import serve_async
+from gamekeeper.storage.players import PlayerGamesQuery
 from gamekeeper.storage.sql.schema import games as games_table
 from tests.integration.sync.conftest import finished, stored_games
 
@@ -231,7 +232,8 @@ async def test_opening_tree_merges_transpositions_and_counts_results(
     await crawl(services, account, depth=1)
     viewer = User(id=1, name="admin", role=Role.USER)
     root = await services.players.tree(viewer, "lichess:p1_1", color=None, moves="")
-    games = await services.store.player_games(Platform.LICHESS, "p1_1", limit=1000)
+    query = PlayerGamesQuery(platform=Platform.LICHESS, player_id="p1_1", limit=1000)
+    games = await services.store.player_games(query)
     standard = [g for g in games if g.moves and g.variant == "standard" and not g.initial_fen]
     assert root.games == len(standard)
     assert sum(m.games for m in root.next_moves) == root.games

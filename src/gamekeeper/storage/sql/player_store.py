@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.players import CrawledPlayer, Opponent, PlayerGame
+from gamekeeper.storage.players import PlayerGamesQuery
 from gamekeeper.storage.sql import players as sql_players
 from gamekeeper.storage.sql.runner import SqlRunner
 
@@ -31,17 +31,5 @@ class PlayerQueries(SqlRunner):
     async def owner_player_ids(self, owner: str, platform: Platform) -> list[str]:
         return await self.read(lambda c: sql_players.owner_player_ids(c, owner, platform))
 
-    async def player_games(
-        self,
-        platform: Platform,
-        player_id: str,
-        *,
-        limit: int,
-        color: str | None = None,
-        against: Sequence[str] | None = None,
-    ) -> list[PlayerGame]:
-        return await self.read(
-            lambda c: sql_players.player_games(
-                c, platform, player_id, limit=limit, color=color, against=against
-            )
-        )
+    async def player_games(self, query: PlayerGamesQuery) -> list[PlayerGame]:
+        return await self.read(lambda c: sql_players.player_games(c, query))

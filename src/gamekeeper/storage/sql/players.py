@@ -17,6 +17,7 @@ from gamekeeper.domain.players import (
     PlayerGame,
     PlayerStatus,
 )
+from gamekeeper.storage.players import PlayerGamesQuery
 from gamekeeper.storage.sql.engine import upsert
 from gamekeeper.storage.sql.games import count_player_games
 from gamekeeper.storage.sql.schema import accounts, games, owner_players, players
@@ -246,17 +247,14 @@ def _player_game(row: Any, player_id: str) -> PlayerGame:
     )
 
 
-def player_games(
-    conn: sa.Connection,
-    platform: Platform,
-    player_id: str,
-    *,
-    limit: int,
-    color: str | None = None,
-    against: Sequence[str] | None = None,
-) -> list[PlayerGame]:
-    """A player's stored games, newest first (with `color`: only as that colour; with
-    `against`: only those against one of these player ids)."""
+def player_games(conn: sa.Connection, query: PlayerGamesQuery) -> list[PlayerGame]:
+    """A player's stored games (see `PlayerGamesQuery`)."""
+    platform, player_id, color, against = (
+        query.platform,
+        query.player_id,
+        query.color,
+        query.against,
+    )
     sides = []
     for side in ("white", "black"):
         if color is not None and color != side:
@@ -273,6 +271,6 @@ def player_games(
         sa.select(*_GAME_COLUMNS)
         .where(sa.or_(*sides))
         .order_by(games.c.start_time.desc().nulls_last(), games.c.id.desc())
-        .limit(limit)
+        .limit(query.limit)
     )
     return [_player_game(row, player_id) for row in conn.execute(stmt)]
