@@ -483,8 +483,29 @@ async def test_upstreams_has_one_gate_per_host_with_the_settings() -> None:
         assert upstreams.stats()[0].requests == 1
 
 
-def test_local_coordinator_is_a_host_coordinator() -> None:
+async def test_the_local_coordinator_lets_one_holder_in_at_a_time_in_order() -> None:
     from gamekeeper.connectors.gate.base import HostCoordinator
+    from gamekeeper.domain.upstreams import HostState
 
     coordinator: HostCoordinator = LocalHostCoordinator()
-    assert coordinator is not None
+    log: list[str] = []
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(name: str) -> None:
+        async with coordinator.slot():
+            log.append(f"{name} in")
+            if name == "first":
+                entered.set()
+                await release.wait()
+            log.append(f"{name} out")
+
+    first = asyncio.create_task(hold("first"))
+    await entered.wait()
+    others = [asyncio.create_task(hold(name)) for name in ("second", "third")]
+    release.set()
+    await asyncio.gather(first, *others)
+    assert log == ["first in", "first out", "second in", "second out", "third in", "third out"]
+
+    until = datetime(2026, 1, 1, tzinfo=UTC)
+    await coordinator.write(HostState(cooldown_until=until, strikes=2))
+    assert await coordinator.read() == HostState(cooldown_until=until, strikes=2)
