@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -15,7 +17,7 @@ from gamekeeper.domain.games import Game
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.settings import Settings
 from gamekeeper.storage.sql.schema import analyses, position_evals
-from tests.integration.analysis.conftest import NODES
+from tests.integration.analysis.conftest import NODES, lichess_games
 
 Factory = Callable[..., Coroutine[Any, Any, Services]]
 
@@ -140,3 +142,85 @@ async def test_bad_parameters_are_refused(make_services: Factory) -> None:
     ):
         with pytest.raises(InvalidInput):
             await services.jobs.create("analyze", owner="admin", parameters=parameters)
+
+
+def stockfish_children() -> list[int]:
+    """Pids of the Stockfish processes this test process started."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as comm:
+                name = comm.read().strip()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == os.getpid() and name.startswith("stockfish"):
+            found.append(int(entry))
+    return found
+
+
+async def seed_games(services: Services, games: list[Game]) -> int:
+    account = await services.accounts.add("admin", "lichess", "alice")
+    stored = [replace(g, white=replace(g.white, id="alice", name="alice")) for g in games]
+    await services.store.upsert_games(stored, job_id=None)
+    return account.id
+
+
+async def test_engines_killed_mid_job_are_restarted_and_the_job_completes(
+    make_services: Factory,
+) -> None:
+    services = await make_services()
+    games = list(lichess_games("reference-games.ndjson").values())
+    account_id = await seed_games(services, games)
+    job = await services.jobs.create(
+        "analyze", owner="admin", parameters={"account_id": account_id, "nodes": 20_000}
+    )
+    killed: list[int] = []
+
+    async def follow() -> Job:
+        last = job
+        async for last in services.jobs.watch(job.id):
+            if not killed and last.progress.done >= 1 and not last.status.terminal:
+                killed.extend(stockfish_children())
+                for pid in killed:
+                    os.kill(pid, signal.SIGKILL)
+        return last
+
+    final = await asyncio.wait_for(follow(), timeout=300)
+    assert killed, "the job ended before an engine could be killed"
+    assert final.status is JobStatus.COMPLETED, final.error
+    assert final.counters["analyzed"] == len(games)
+    per_game = {}
+    for row in rows(services):
+        per_game.setdefault(row.game_id, set()).add(row.plugin)
+    assert len(per_game) == len(games)
+    assert all("accuracy" in plugins for plugins in per_game.values())
+    assert not set(killed) & set(stockfish_children())  # the pool's engines are new ones
+
+
+async def test_a_cancel_mid_search_stops_the_job(
+    make_services: Factory, game_40_plies: Game
+) -> None:
+    """Searches of 50M nodes per position would take minutes: the cancel stops them."""
+    services = await make_services()
+    account_id = await seed(services, game_40_plies)
+    job = await services.jobs.create(
+        "analyze", owner="admin", parameters={"account_id": account_id, "nodes": 50_000_000}
+    )
+
+    async def follow() -> Job:
+        last = job
+        asked = False
+        async for last in services.jobs.watch(job.id):
+            if not asked and stockfish_children() and last.status is JobStatus.RUNNING:
+                await services.jobs.cancel(job.id)
+                asked = True
+        return last
+
+    final = await asyncio.wait_for(follow(), timeout=60)
+    assert final.status is JobStatus.CANCELLED
+    assert final.counters.get("analyzed", 0) == 0
+    assert rows(services) == []
