@@ -91,3 +91,12 @@ async def test_every_read_takes_the_same_newest_version(store: SqlStore) -> None
     alice = ((Platform.LICHESS, "alice"),)
     listed = await store.list_games(GameQuery(players=alice, min_accuracy=30, max_accuracy=30))
     assert [s.id for s in listed.items] == [game_id]
+
+
+def test_a_game_begun_with_black_to_move_counts_ply_one_for_black() -> None:
+    values = analysis_values(["e5", "Nf3", "Nc6"], judged={1: ("blunder", None)})
+    usual = game_analysis(values)
+    from_black = game_analysis(values, white_first=False)
+    assert usual is not None and from_black is not None
+    assert (usual.white.blunders, usual.black.blunders) == (1, 0)
+    assert (from_black.white.blunders, from_black.black.blunders) == (0, 1)
