@@ -22,14 +22,29 @@ BLACK_FIRST = "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1"
 
 
 def _values(
-    sans: list[str], accuracy: tuple[float, float], blunders: tuple[int, ...]
+    sans: list[str],
+    accuracy: tuple[float, float],
+    blunders: tuple[int, ...],
+    counted: bool,
+    *,
+    white_first: bool = True,
 ) -> dict[str, Any]:
-    return analysis_values(
+    """The plugins' values; `counted`: with the per-side `counts` the analyze job stores
+    in `judgments` (the listing reads them), else only the moves (it walks them)."""
+    values = analysis_values(
         sans, accuracy=accuracy, judged=dict.fromkeys(blunders, ("blunder", None))
     )
+    if counted:
+        counts = {
+            side: {"inaccuracy": 0, "mistake": 0, "blunder": 0} for side in ("white", "black")
+        }
+        for ply in blunders:
+            counts["white" if (ply % 2 == 1) == white_first else "black"]["blunder"] += 1
+        values["judgments"]["counts"] = counts
+    return values
 
 
-async def _seed(store: SqlStore) -> dict[int, int]:
+async def _seed(store: SqlStore, counted: bool = False) -> dict[int, int]:
     """Eight games of alice's (White in even ones), analysed as the table in each line
     says; game number -> row id."""
     bob = Player(name="bob", id="bob", rating=1600)
@@ -47,16 +62,20 @@ async def _seed(store: SqlStore) -> dict[int, int]:
     def seed() -> None:
         engine = store.engine
         # n: (white, black accuracy), blunder plies -> alice's accuracy, blunders
-        insert_analyses(engine, ids[0], _values(SANS, (80.0, 60.0), (2, 3)))  # 80.0, 1
-        insert_analyses(engine, ids[1], _values(SANS, (70.0, 90.5), (2, 4)))  # 90.5, 2
-        insert_analyses(engine, ids[2], _values(SANS, (55.25, 99.0), ()))  # 55.25, 0
-        insert_analyses(engine, ids[3], _values(SANS, (40.0, 80.0), (1,)))  # 80.0, 0
+        insert_analyses(engine, ids[0], _values(SANS, (80.0, 60.0), (2, 3), counted))  # 80.0, 1
+        insert_analyses(engine, ids[1], _values(SANS, (70.0, 90.5), (2, 4), counted))  # 90.5, 2
+        insert_analyses(engine, ids[2], _values(SANS, (55.25, 99.0), (), counted))  # 55.25, 0
+        insert_analyses(engine, ids[3], _values(SANS, (40.0, 80.0), (1,), counted))  # 80.0, 0
         # 4: no analysis
         # 5: Black moved first, so ply 1 is alice's (Black's) and ply 2 White's: 65.0, 1
-        insert_analyses(engine, ids[5], _values(["e5", "Nf3", "Nc6"], (30.0, 65.0), (1, 2)))
+        insert_analyses(
+            engine,
+            ids[5],
+            _values(["e5", "Nf3", "Nc6"], (30.0, 65.0), (1, 2), counted, white_first=False),
+        )
         # 6: version "10" is newer than "9": 95.0, 0
-        insert_analyses(engine, ids[6], _values(SANS, (95.0, 5.0), ()), version="10")
-        insert_analyses(engine, ids[6], _values(SANS, (10.0, 10.0), (1, 3)), version="9")
+        insert_analyses(engine, ids[6], _values(SANS, (95.0, 5.0), (), counted), version="10")
+        insert_analyses(engine, ids[6], _values(SANS, (10.0, 10.0), (1, 3), counted), version="9")
         # 7: values not of the contract's shape: no accuracy, no blunders counted
         insert_analyses(
             engine,
@@ -75,8 +94,9 @@ async def _numbers(store: SqlStore, ids: dict[int, int], **query: Any) -> list[i
     return [by_id[s.id] for s in page.items]
 
 
-async def test_sorts_and_filters_by_our_side(store: SqlStore) -> None:
-    ids = await _seed(store)
+@pytest.mark.parametrize("counted", [False, True], ids=["walked", "counted"])
+async def test_sorts_and_filters_by_our_side(store: SqlStore, counted: bool) -> None:
+    ids = await _seed(store, counted)
     # Ties (games 3 and 0 at 80.0) are newest first; games without the value come last.
     assert await _numbers(store, ids, sort="-accuracy") == [6, 1, 3, 0, 5, 2, 7, 4]
     assert await _numbers(store, ids, sort="accuracy") == [2, 5, 3, 0, 1, 6, 7, 4]

@@ -120,4 +120,25 @@ def side_blunders(conn: sa.Connection, ours_white: sa.ColumnElement[bool]) -> sa
             )
         )
     # Both tables are the enclosing queries': the count reads the row they are on.
-    return _newest(conn, "judgments", count.correlate(analyses, games).scalar_subquery())
+    walked = count.correlate(analyses, games).scalar_subquery()
+    # Rows the analyze job writes carry the counts (`counts.<side>.blunder`): read, not
+    # walked. CASE evaluates the walk only for rows without them (older ones).
+    stored = sa.case((ours_white, _count_at(conn, "white")), else_=_count_at(conn, "black"))
+    return _newest(conn, "judgments", sa.func.coalesce(stored, walked))
+
+
+def _count_at(conn: sa.Connection, side: str) -> sa.ColumnElement[int]:
+    """The stored `counts.<side>.blunder` (NULL when absent or not an integer)."""
+    if conn.dialect.name == "postgresql":
+        field = analyses.c.value["counts"][side]["blunder"]
+        return sa.case(
+            (sa.func.jsonb_typeof(field) == "number", field.as_integer()), else_=sa.null()
+        )
+    path = f"$.counts.{side}.blunder"
+    return sa.case(
+        (
+            sa.func.json_type(analyses.c.value, path) == "integer",
+            sa.func.json_extract(analyses.c.value, path),
+        ),
+        else_=sa.null(),
+    )
