@@ -147,3 +147,24 @@ async def test_bad_sorts_and_cursors_are_invalid_input(store: SqlStore) -> None:
         await store.list_games(GameQuery(players=ALICE, sort="rating"))
     with pytest.raises(InvalidInput):  # no side to read
         await store.list_games(GameQuery(sort="accuracy"))
+
+
+async def test_values_not_of_the_contract_shape_read_as_missing(store: SqlStore) -> None:
+    await store.upsert_games([make_game(0)], job_id=None)
+    (game_id,) = [s.id for s in (await store.list_games(GameQuery())).items]
+    judgments = analysis_values(SANS, judged={1: ("blunder", None)})["judgments"]
+    judgments["counts"] = {"white": {"blunder": 2.5}, "black": {"blunder": "3"}}
+    values = {"accuracy": {"white": 150, "black": "12"}, "judgments": judgments}
+    await asyncio.to_thread(insert_analyses, store.engine, game_id, values)
+    bob = ((Platform.LICHESS, "bob"),)
+
+    async def listed(players: Any, **query: Any) -> list[int]:
+        page = await store.list_games(GameQuery(players=players, **query))
+        return [s.id for s in page.items]
+
+    # Accuracy out of range or not a number: no accuracy, for either side.
+    assert await listed(ALICE, min_accuracy=0) == []
+    assert await listed(bob, min_accuracy=0) == []
+    # Counts that are not integers: the moves are counted instead (ply 1 is alice's).
+    assert await listed(ALICE, min_blunders=1, max_blunders=1) == [game_id]
+    assert await listed(bob, max_blunders=0) == [game_id]

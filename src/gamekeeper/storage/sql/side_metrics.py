@@ -45,15 +45,26 @@ def _newest(
 
 
 def _number(conn: sa.Connection, key: str) -> sa.ColumnElement[float]:
-    """The `accuracy` value's number at `key` (NULL when absent or not a number)."""
+    """The `accuracy` value's number at `key`, in [0, 100] (else NULL: absent, not a
+    number, or out of range)."""
     if conn.dialect.name == "postgresql":
-        field = analyses.c.value[key]
-        return sa.case((sa.func.jsonb_typeof(field) == "number", field.as_float()), else_=sa.null())
+        text = analyses.c.value[key].as_string()
+        # Nested, not AND: PostgreSQL may evaluate an AND's casts in any order.
+        in_range = sa.case(
+            (sa.cast(text, sa.Numeric).between(0, 100), sa.cast(text, sa.Float)), else_=sa.null()
+        )
+        return sa.case(
+            (sa.func.jsonb_typeof(analyses.c.value[key]) == "number", in_range), else_=sa.null()
+        )
     path = f"$.{key}"
+    number = sa.func.json_extract(analyses.c.value, path)
     return sa.case(
         (
-            sa.func.json_type(analyses.c.value, path).in_(["real", "integer"]),
-            sa.func.json_extract(analyses.c.value, path),
+            sa.and_(
+                sa.func.json_type(analyses.c.value, path).in_(["real", "integer"]),
+                number.between(0, 100),
+            ),
+            number,
         ),
         else_=sa.null(),
     )
@@ -122,17 +133,22 @@ def side_blunders(conn: sa.Connection, ours_white: sa.ColumnElement[bool]) -> sa
     # Both tables are the enclosing queries': the count reads the row they are on.
     walked = count.correlate(analyses, games).scalar_subquery()
     # Rows the analyze job writes carry the counts (`counts.<side>.blunder`): read, not
-    # walked. CASE evaluates the walk only for rows without them (older ones).
+    # walked. COALESCE evaluates the walk only for rows without them (older ones).
     stored = sa.case((ours_white, _count_at(conn, "white")), else_=_count_at(conn, "black"))
     return _newest(conn, "judgments", sa.func.coalesce(stored, walked))
 
 
 def _count_at(conn: sa.Connection, side: str) -> sa.ColumnElement[int]:
-    """The stored `counts.<side>.blunder` (NULL when absent or not an integer)."""
+    """The stored `counts.<side>.blunder` (NULL when absent or not a small integer)."""
     if conn.dialect.name == "postgresql":
-        field = analyses.c.value["counts"][side]["blunder"]
+        field = analyses.c.value[("counts", side, "blunder")]
+        text = field.as_string()
         return sa.case(
-            (sa.func.jsonb_typeof(field) == "number", field.as_integer()), else_=sa.null()
+            (
+                sa.and_(sa.func.jsonb_typeof(field) == "number", text.regexp_match("^[0-9]{1,9}$")),
+                sa.cast(text, sa.Integer),
+            ),
+            else_=sa.null(),
         )
     path = f"$.counts.{side}.blunder"
     return sa.case(
