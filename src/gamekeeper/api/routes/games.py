@@ -106,7 +106,8 @@ Filters = Annotated[GameFilters, Depends(game_filters)]
 
 @router.get("", response_model=GamePageOut)
 async def list_games(filters: Filters, user: CurrentUser, services: ServicesDep) -> GamePageOut:
-    """Games of your accounts (every game for an admin), newest first."""
+    """Games of your accounts (every game for an admin), newest first, or by your side's
+    accuracy or blunders (`sort`; games without analysis last)."""
     page = await services.games.list(user, filters.query, account_id=filters.account_id)
     return GamePageOut(items=[GameOut.of(g) for g in page.items], next_cursor=page.next_cursor)
 
