@@ -17,12 +17,13 @@ def test_charts_page_draws_the_seeded_games(page: Page, dashboard: Dashboard) ->
     tab(page, "Charts").click()
     expect(page.get_by_role("heading", name="Charts", exact=True)).to_be_visible()
     charts = page.locator("svg.chart")
-    expect(charts).to_have_count(4)
+    expect(charts).to_have_count(5)
     for name in (
         "Rating over time",
         "Results by opening as White",
         "Results by opening as Black",
         "Games per month",
+        "Accuracy over time",
     ):
         expect(page.get_by_role("img", name=name)).to_be_visible()
     ratings = page.locator("#chart-ratings")
@@ -58,5 +59,26 @@ def test_charts_for_one_account(page: Page, dashboard: Dashboard) -> None:
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"/charts\?account=\d+$"))
     expect(page.locator(".hint").first).to_contain_text("lichess:alice")
-    expect(page.locator("svg.chart")).to_have_count(4)
+    expect(page.locator("svg.chart")).to_have_count(5)
     snap(page, "charts-one-account")
+
+
+def test_accuracy_over_time_for_the_analysed_account(page: Page, dashboard: Dashboard) -> None:
+    # The seeded account has one analysed game: its newest, a blitz game alice played as
+    # Black with 61.9 accuracy (tests/browser/seed.py).
+    log_in(page, dashboard)
+    page.goto("/charts")
+    chart = page.get_by_role("img", name="Accuracy over time")
+    expect(chart).to_be_visible()
+    dots = page.locator("#chart-accuracy circle.dot")
+    expect(dots).to_have_count(1)
+    expect(dots.locator("title")).to_have_text(re.compile(r"^\d{4}-\d{2}: 61\.90% \(1 game\)$"))
+    expect(page.locator("#chart-accuracy-desc")).to_contain_text("over 1 analysed game,")
+    by_speed = page.get_by_role("table", name="Accuracy by speed")
+    expect(by_speed.locator("tbody tr")).to_have_count(1)
+    expect(by_speed.locator("tbody tr")).to_have_text(re.compile(r"blitz\s*61\.90%\s*1"))
+    page.locator("[data-chart=accuracy]").scroll_into_view_if_needed()
+    snap(page, "charts-accuracy")
+    stats = page.request.get("/api/stats/accuracy").json()
+    assert stats["by_speed"] == [{"speed": "blitz", "games": 1, "accuracy": 61.9}]
+    assert [m["games"] for m in stats["by_month"]] == [1]

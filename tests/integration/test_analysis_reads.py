@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from gamekeeper.domain.games import Platform
 from gamekeeper.services.analyses import game_analysis
 from gamekeeper.storage.base import GameQuery
 from gamekeeper.storage.sql.store import SqlStore
@@ -69,3 +70,33 @@ async def test_judgments_round_trip_through_the_json_column(store: SqlStore) -> 
     assert [m.symbol for m in analysis.moves if m.judgment] == ["?!", "?", "??"]
     assert (analysis.engine, analysis.nodes) == ("Stockfish 15.1", None)
     assert (analysis.white.accuracy, analysis.black.acpl) == (91.5, 64)
+
+
+async def test_every_read_takes_the_same_newest_version(store: SqlStore) -> None:
+    """The API's rows, the game page's values and the listing's accuracy agree."""
+    (game_id,) = await _ids(store, 1)
+    sans = ["e4", "e5", "Nf3", "Nc6"]
+    versions = {"9": 10.0, "10": 20.0, "10.a": 30.0, "1.10": 40.0, "2": 50.0}
+
+    def seed() -> None:
+        for version, white in versions.items():
+            values = analysis_values(sans, accuracy=(white, 1.0))
+            insert_analyses(store.engine, game_id, values, version=version)
+
+    await asyncio.to_thread(seed)
+    rows = {a.plugin: a for a in await store.game_analyses(game_id)}
+    assert rows["accuracy"].plugin_version == "10.a"
+    assert rows["accuracy"].value == {"white": 30.0, "black": 1.0}
+    assert (await store.latest_analyses(game_id))["accuracy"] == rows["accuracy"].value
+    alice = ((Platform.LICHESS, "alice"),)
+    listed = await store.list_games(GameQuery(players=alice, min_accuracy=30, max_accuracy=30))
+    assert [s.id for s in listed.items] == [game_id]
+
+
+def test_a_game_begun_with_black_to_move_counts_ply_one_for_black() -> None:
+    values = analysis_values(["e5", "Nf3", "Nc6"], judged={1: ("blunder", None)})
+    usual = game_analysis(values)
+    from_black = game_analysis(values, white_first=False)
+    assert usual is not None and from_black is not None
+    assert (usual.white.blunders, usual.black.blunders) == (1, 0)
+    assert (from_black.white.blunders, from_black.black.blunders) == (0, 1)

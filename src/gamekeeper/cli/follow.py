@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -15,7 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from gamekeeper.cli.render import counters_line, format_progress, format_wait
+from gamekeeper.cli.render import analysis_positions, counters_line, format_progress, format_wait
 from gamekeeper.domain.jobs import Job, JobStatus
 
 if TYPE_CHECKING:
@@ -23,9 +25,31 @@ if TYPE_CHECKING:
 
 #: Seconds between redraws of the live display (the countdown ticks with them).
 REFRESH_S = 0.25
+#: The positions rate is measured over about this many seconds of the latest snapshots.
+RATE_WINDOW_S = 10.0
 
 
-def render_live(job: Job, now: datetime) -> RenderableType:
+class PositionRate:
+    """Positions per second of a followed analysis, over the last `window_s` seconds."""
+
+    def __init__(self, window_s: float = RATE_WINDOW_S) -> None:
+        self.window_s = window_s
+        self.samples: collections.deque[tuple[float, int]] = collections.deque()
+
+    def add(self, at: float, positions: int) -> float | None:
+        """Take a snapshot's count at monotonic time `at`; the rate (None: not known yet)."""
+        if self.samples and positions < self.samples[-1][1]:
+            self.samples.clear()  # another run's count: start again
+        self.samples.append((at, positions))
+        while len(self.samples) > 2 and at - self.samples[1][0] >= self.window_s:
+            self.samples.popleft()
+        first_at, first = self.samples[0]
+        if at <= first_at or positions <= first:
+            return None
+        return (positions - first) / (at - first_at)
+
+
+def render_live(job: Job, now: datetime, positions_per_s: float | None = None) -> RenderableType:
     """What the terminal shows while a job runs: phase, bar, rate, ETA, or the countdown."""
     title = Text(f"{job.job_type} {job.id}", style="bold")
     lines: list[RenderableType] = [title]
@@ -38,7 +62,7 @@ def render_live(job: Job, now: datetime) -> RenderableType:
         width=40,
     )
     row = Table.grid(padding=(0, 1))
-    row.add_row(bar, Text(format_progress(job)))
+    row.add_row(bar, Text(format_progress(job, positions_per_s)))
     lines.append(row)
     lines.append(Text(counters_line(job), style="dim"))
     if job.cancel_requested and job.status.active:
@@ -103,15 +127,20 @@ async def follow_job(
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_interrupt)
     latest = [job]  # the lambda below redraws whatever arrived last
+    rate = PositionRate()
+    rates: list[float | None] = [None]
     try:
         if console.is_terminal:
             with Live(
-                get_renderable=lambda: render_live(latest[0], clock()),
+                get_renderable=lambda: render_live(latest[0], clock(), rates[0]),
                 console=console,
                 refresh_per_second=1 / REFRESH_S,
                 transient=True,
             ):
                 async for seen in services.jobs.watch(job.id):
+                    positions = analysis_positions(seen)
+                    if positions is not None:
+                        rates[0] = rate.add(time.monotonic(), positions)
                     latest[0] = seen
         else:
             previous: Job | None = None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gamekeeper.analysis.positions import white_first
 from gamekeeper.connectors.pgn.writer import game_to_pgn
 from gamekeeper.domain.games import Eval
 from gamekeeper.domain.users import User
@@ -88,12 +89,15 @@ def _moves(value: object) -> tuple[JudgedMove, ...]:
     return tuple(moves)
 
 
-def _side(values: Mapping[str, Any], moves: tuple[JudgedMove, ...], side: str) -> SideSummary:
+def _side(
+    values: Mapping[str, Any], moves: tuple[JudgedMove, ...], side: str, white_first: bool
+) -> SideSummary:
     accuracy = values.get("accuracy")
     acpl = values.get("acpl")
     acc = accuracy.get(side) if isinstance(accuracy, Mapping) else None
     loss = acpl.get(side) if isinstance(acpl, Mapping) else None
-    parity = 1 if side == "white" else 0
+    # Ply 1 is the first move of the game: White's, unless the game began with Black to move.
+    parity = 1 if (side == "white") == white_first else 0
     judged = [m.judgment for m in moves if m.ply % 2 == parity]
     return SideSummary(
         accuracy=float(acc) if isinstance(acc, int | float) and not isinstance(acc, bool) else None,
@@ -104,8 +108,9 @@ def _side(values: Mapping[str, Any], moves: tuple[JudgedMove, ...], side: str) -
     )
 
 
-def game_analysis(values: Mapping[str, Any]) -> GameAnalysis | None:
-    """The analysis from each plugin's stored value; None when nothing useful is stored."""
+def game_analysis(values: Mapping[str, Any], *, white_first: bool = True) -> GameAnalysis | None:
+    """The analysis from each plugin's stored value; None when nothing useful is stored.
+    `white_first` false: the game began with Black to move (its odd plies are Black's)."""
     judgments = values.get("judgments")
     moves = _moves(judgments)
     if not moves and "accuracy" not in values and "acpl" not in values:
@@ -114,8 +119,8 @@ def game_analysis(values: Mapping[str, Any]) -> GameAnalysis | None:
     engine, nodes = meta.get("engine"), meta.get("nodes")
     return GameAnalysis(
         moves=moves,
-        white=_side(values, moves, "white"),
-        black=_side(values, moves, "black"),
+        white=_side(values, moves, "white", white_first),
+        black=_side(values, moves, "black", white_first),
         engine=engine if isinstance(engine, str) else None,
         nodes=nodes if isinstance(nodes, int) and not isinstance(nodes, bool) else None,
     )
@@ -130,14 +135,16 @@ class AnalysisService:
 
     async def for_game(self, user: User, game_id: int) -> GameAnalysis | None:
         """`game_id`'s analysis (GameNotFound when the user can't see it; None before one)."""
-        await self.games.get(user, game_id)
-        return game_analysis(await self.store.latest_analyses(game_id))
+        stored = await self.games.get(user, game_id)
+        values = await self.store.latest_analyses(game_id)
+        return game_analysis(values, white_first=white_first(stored.game))
 
     async def pgn(self, user: User, game_id: int) -> str:
         """The game as PGN; analysed, with the analysis's `[%eval]` comments and NAGs
         ($6 ?!, $2 ?, $4 ??). A game imported from PGN is still its original text."""
         stored = await self.games.get(user, game_id)
-        analysis = game_analysis(await self.store.latest_analyses(game_id))
+        values = await self.store.latest_analyses(game_id)
+        analysis = game_analysis(values, white_first=white_first(stored.game))
         if analysis is None or not analysis.moves:
             return game_to_pgn(stored.game)
         return game_to_pgn(

@@ -135,6 +135,14 @@ class GameService:
         players = await self.scope(user, account_id)
         if players is None and (query.outcome in ("win", "loss") or query.color):
             raise InvalidInput("outcome and color need an account (account_id)")
+        if players is None and query.needs_side:
+            raise InvalidInput("accuracy and blunders need an account (account_id)")
+        for low, high, name in (
+            (query.min_accuracy, query.max_accuracy, "accuracy"),
+            (query.min_blunders, query.max_blunders, "blunders"),
+        ):
+            if low is not None and high is not None and low > high:
+                raise InvalidInput(f"min_{name} is above max_{name}")
         page = await self.store.list_games(dataclasses.replace(query, players=players))
         return dataclasses.replace(page, items=await self._redact(user, page.items))
 

@@ -1,4 +1,5 @@
-"""Statistics for the charts: rating over time, results by opening, games per month.
+"""Statistics for the charts: rating over time, results by opening, games per month,
+accuracy over time and by speed.
 
 Every statistic is about *players*: the accounts of the asking user (or one account),
 since "my rating" needs a point of view. An admin sees their own accounts by default,
@@ -16,7 +17,14 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import User
 from gamekeeper.errors import AccountNotFound
 from gamekeeper.storage.base import AccountStore
-from gamekeeper.storage.stats import MonthTally, OpeningTally, Players, RatingPoint, StatsStore
+from gamekeeper.storage.stats import (
+    AccuracyTally,
+    MonthTally,
+    OpeningTally,
+    Players,
+    RatingPoint,
+    StatsStore,
+)
 
 #: Points per rating line above which days are merged into weeks, then months, so a
 #: decade of games stays a readable (and light) chart.
@@ -153,6 +161,55 @@ def rating_series(points: Sequence[RatingPoint]) -> list[RatingSeries]:
     ]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccuracyMean:
+    """The players' mean accuracy over `games` analysed games of a month or a speed."""
+
+    key: str  # YYYY-MM, or the speed
+    games: int
+    accuracy: float  # two decimals
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccuracyStats:
+    by_month: tuple[AccuracyMean, ...]  # oldest first, months without analysed games absent
+    by_speed: tuple[AccuracyMean, ...]  # fastest first; `unknown` last
+
+
+def _speed_rank(speed: str) -> tuple[int, str]:
+    if speed in SPEED_ORDER:
+        return (SPEED_ORDER.index(speed), "")
+    return (len(SPEED_ORDER) + (speed == "unknown"), speed)
+
+
+def accuracy_stats(tallies: Sequence[AccuracyTally]) -> AccuracyStats:
+    """Means by month (games with a start time) and by speed, from sums: exact however
+    the tallies are grouped."""
+    months: dict[str, list[float]] = {}
+    speeds: dict[str, list[float]] = {}
+    for t in tallies:
+        groups = [(speeds, t.speed or "unknown")]
+        if t.month is not None:
+            groups.append((months, t.month))
+        for group, key in groups:
+            sums = group.setdefault(key, [0, 0.0])
+            sums[0] += t.games
+            sums[1] += t.total
+
+    def means(group: dict[str, list[float]], keys: Sequence[str]) -> tuple[AccuracyMean, ...]:
+        return tuple(
+            AccuracyMean(
+                key=k, games=int(group[k][0]), accuracy=round(group[k][1] / group[k][0], 2)
+            )
+            for k in keys
+        )
+
+    return AccuracyStats(
+        by_month=means(months, sorted(months)),
+        by_speed=means(speeds, sorted(speeds, key=_speed_rank)),
+    )
+
+
 class StatsService:
     """Charts' data for a user's accounts (or one account they may see)."""
 
@@ -186,3 +243,8 @@ class StatsService:
     async def monthly(self, user: User, account_id: int | None = None) -> list[MonthTally]:
         players = await self.scope(user, account_id)
         return await self.store.games_by_month(players) if players else []
+
+    async def accuracy(self, user: User, account_id: int | None = None) -> AccuracyStats:
+        """The players' mean accuracy per month and per speed, over their analysed games."""
+        players = await self.scope(user, account_id)
+        return accuracy_stats(await self.store.accuracy_tallies(players) if players else [])

@@ -67,8 +67,23 @@ class GameQuery:
     start_to: datetime | None = None
     rated: bool | None = None
     has_moves: bool | None = None
+    #: Bounds (inclusive) on our side's accuracy and blunders, our side being the one
+    #: `players` (or `color`) had; a game without that analysis is left out.
+    min_accuracy: float | None = None
+    max_accuracy: float | None = None
+    min_blunders: int | None = None
+    max_blunders: int | None = None
+    #: None: newest first. `accuracy`, `blunders` (ascending) or `-accuracy`, `-blunders`
+    #: (descending): by our side's value, games without it last, then newest first.
+    sort: str | None = None
     cursor: str | None = None
     limit: int = 50
+
+    @property
+    def needs_side(self) -> bool:
+        """Whether the query filters or sorts by a value of our side's."""
+        bounds = (self.min_accuracy, self.max_accuracy, self.min_blunders, self.max_blunders)
+        return self.sort is not None or any(b is not None for b in bounds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

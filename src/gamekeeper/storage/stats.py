@@ -46,6 +46,16 @@ class MonthTally:
     other: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccuracyTally:
+    """The players' accuracy summed over their analysed games of one month and speed."""
+
+    month: str | None  # YYYY-MM (UTC) of the start; None: no start time
+    speed: str | None
+    games: int
+    total: float  # sum of the players' accuracies, so means combine exactly
+
+
 class StatsStore(Protocol):
     """Aggregates over the games of some players."""
 
@@ -54,3 +64,7 @@ class StatsStore(Protocol):
     async def opening_results(self, players: Players) -> list[OpeningTally]: ...
 
     async def games_by_month(self, players: Players) -> list[MonthTally]: ...
+
+    async def accuracy_tallies(self, players: Players) -> list[AccuracyTally]:
+        """Per month and speed, the players' games with an accuracy and its sum."""
+        ...

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 from gamekeeper.analysis.analyzer import GameAnalysis, analyze_game
 from gamekeeper.analysis.base import AnalysisPlugin, JsonValue, eval_to_json
 from gamekeeper.analysis.engine import EnginePool, resolve_engine_path
+from gamekeeper.analysis.positions import white_first
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.errors import EngineUnavailable, JobError, StorageError
 from gamekeeper.jobs.context import JobContext
@@ -41,6 +42,8 @@ T = TypeVar("T")
 
 #: Games per batch: one checkpoint commits their rows (a killed run redoes at most these).
 ANALYSIS_BATCH = 20
+#: The judgments counted per side in the stored `judgments` value's `counts`.
+JUDGMENT_KINDS = ("inaccuracy", "mistake", "blunder")
 
 
 class AnalysisJobStore(AccountStore, GameStore, UserStore, AnalysisStore, Protocol):
@@ -184,7 +187,21 @@ def judgments_value(
             }
         )
     engine, nodes = source
-    return {"moves": moves, "engine": engine, "nodes": nodes}
+    return {"moves": moves, "counts": side_counts(game, moves), "engine": engine, "nodes": nodes}
+
+
+def side_counts(game: Game, moves: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Each side's inaccuracies, mistakes and blunders, stored with the moves so the games
+    listing reads a number instead of walking the moves (ply 1 is White's unless the
+    game began with Black to move)."""
+    first = white_first(game)
+    counts = {side: dict.fromkeys(JUDGMENT_KINDS, 0) for side in ("white", "black")}
+    for move in moves:
+        kind = move.get("judgment")
+        if kind in JUDGMENT_KINDS:
+            side = "white" if (move["ply"] % 2 == 1) == first else "black"
+            counts[side][kind] += 1
+    return counts
 
 
 def rows_of(

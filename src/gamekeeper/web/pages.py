@@ -22,6 +22,7 @@ from gamekeeper.domain.users import Role, User
 from gamekeeper.errors import AccountNotFound, GameNotFound, InvalidInput
 from gamekeeper.storage.base import JobQuery, StoredGame
 from gamekeeper.web import charts, players
+from gamekeeper.web.accuracy_chart import accuracy_chart
 from gamekeeper.web.auth import (
     LoginRequired,
     PageUser,
@@ -310,12 +311,14 @@ async def charts_page(
         ratings = await services.stats.ratings(user, account_id)
         openings = await services.stats.openings(user, account_id)
         monthly = await services.stats.monthly(user, account_id)
+        accuracy = await services.stats.accuracy(user, account_id)
     except AccountNotFound:
         problem = f"No account {account_id}: showing all of yours."
         account_id = None
         ratings = await services.stats.ratings(user)
         openings = await services.stats.openings(user)
         monthly = await services.stats.monthly(user)
+        accuracy = await services.stats.accuracy(user)
     scoped = [a for a in accounts if a.id == account_id] or [
         a for a in accounts if a.owner == user.name
     ]
@@ -330,7 +333,9 @@ async def charts_page(
             "ratings": ratings,
             "openings": openings,
             "monthly": charts.fill_months(monthly),
+            "accuracy": accuracy,
             "svg": {
+                "accuracy": accuracy_chart(accuracy.by_month),
                 "ratings": charts.rating_chart(ratings),
                 "white": charts.openings_chart(
                     openings.white, color="white", chart_id="chart-openings-white"

@@ -96,6 +96,11 @@ async def test_every_ply_is_evaluated_and_a_second_run_uses_the_cache(
     assert all(m["eval"] is not None for m in judgments["moves"])
     assert judgments["moves"][0]["san"] == game_40_plies.moves[0]  # type: ignore[index]
     assert judgments["nodes"] == NODES and judgments["engine"] == job.result["engine"]
+    # Each side's counts are stored beside the moves (the games listing reads them).
+    for side, parity in (("white", 1), ("black", 0)):
+        marks = [m["judgment"] for m in judgments["moves"] if m["ply"] % 2 == parity]
+        kinds = ("inaccuracy", "mistake", "blunder")
+        assert judgments["counts"][side] == {k: marks.count(k) for k in kinds}
     with services.store.engine.connect() as conn:
         cached = conn.execute(sa.select(sa.func.count()).select_from(position_evals)).scalar()
     assert cached == 41

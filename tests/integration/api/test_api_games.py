@@ -117,4 +117,75 @@ def test_health_and_metrics(api: Api) -> None:
         assert "gamekeeper_http_request_duration_seconds_bucket" in metrics
 
 
-_ = sa
+def test_games_by_accuracy_and_blunders(api: Api) -> None:
+    from tests.support.analyses import analysis_values, insert_analyses
+
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        sync(api, client, "hikaru")
+        a = api.auth("alice")
+        account = client.get("/api/accounts", headers=a).json()[0]["id"]
+        listed = client.get("/api/games", params={"limit": 500}, headers=a).json()["items"]
+        # 30 of the 40 games analysed (only): hikaru's accuracy 40.5 + i, i % 4 blunders.
+        with api.services.store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM analyses"))
+        mine: dict[int, tuple[float, int]] = {}
+        for i, g in enumerate(listed[:30]):
+            white = g["white"]["id"] == "hikaru"
+            ours = 40.5 + i
+            plies = range(1 if white else 2, 2 * (i % 4) + 1, 2)
+            values = analysis_values(
+                ["e4"] * 8,
+                accuracy=(ours, 99.0) if white else (99.0, ours),
+                judged=dict.fromkeys(plies, ("blunder", None)),
+            )
+            insert_analyses(api.services.store.engine, g["id"], values)
+            mine[g["id"]] = (ours, i % 4)
+
+        def pages(**params: object) -> list[int]:
+            seen: list[int] = []
+            cursor = None
+            while True:
+                query = params | {"account_id": account, "limit": 7}
+                page = client.get(
+                    "/api/games", params=query | ({"cursor": cursor} if cursor else {}), headers=a
+                ).json()
+                seen += [g["id"] for g in page["items"]]
+                if (cursor := page["next_cursor"]) is None:
+                    return seen
+
+        by_accuracy = pages(sort="-accuracy")
+        assert len(by_accuracy) == len(set(by_accuracy)) == 40
+        assert by_accuracy[:30] == sorted(mine, key=lambda i: -mine[i][0])
+        assert set(by_accuracy[30:]) == {g["id"] for g in listed[30:]}  # not analysed: last
+        assert pages(min_accuracy=60, max_accuracy=62.5) == [
+            i for i in (g["id"] for g in listed) if i in mine and 60 <= mine[i][0] <= 62.5
+        ]
+        by_blunders = pages(sort="blunders", max_blunders=1)
+        assert [mine[i][1] for i in by_blunders] == sorted(b for _, b in mine.values() if b <= 1)
+        # Bounds and names are checked: 422, never a 500.
+        for bad in (
+            {"min_accuracy": 101},
+            {"max_accuracy": -1},
+            {"min_accuracy": "nan"},
+            {"min_blunders": -1},
+            {"max_blunders": 10**6},
+            {"sort": "rating"},
+            {"min_accuracy": 80, "max_accuracy": 70},
+            {
+                "sort": "accuracy",
+                "cursor": client.get("/api/games?limit=1", headers=a).json()["next_cursor"],
+            },
+        ):
+            response = client.get("/api/games", params=bad, headers=a)
+            assert response.status_code == 422, (bad, response.text)
+        # An admin lists everyone's games: there is no "our side" without an account.
+        admin = client.get("/api/games", params={"sort": "accuracy"}, headers=api.auth("admin"))
+        assert admin.status_code == 422
+        assert "account_id" in admin.json()["error"]["message"]
+        # The export takes the same filters and order.
+        csv = client.get(
+            "/api/games/export",
+            params={"format": "csv", "account_id": account, "sort": "-accuracy"},
+            headers=a,
+        ).text
+        assert [int(line.split(",")[0]) for line in csv.splitlines()[1:]] == by_accuracy

@@ -76,3 +76,61 @@ def test_progress_in_bytes_is_shown_in_megabytes() -> None:
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     assert format_progress(job) == "importing 120.5 MB/521.0 MB (23%) · 26.6 MB/s"
+
+
+def _analysing(result: object, **progress: object) -> Job:
+    from gamekeeper.domain.jobs import JobStatus
+
+    return Job(
+        id="job_000000000003",
+        job_type="analyze",
+        family="analysis",
+        owner="admin",
+        status=JobStatus.RUNNING,
+        phase="analyzing",
+        progress=Progress(**progress),  # type: ignore[arg-type]
+        result=result,  # type: ignore[arg-type]
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_analysis_progress_shows_positions_per_second_and_eta() -> None:
+    job = _analysing(
+        {"games": 12, "positions": 2520, "engine_evals": 2400, "cache_hits": 120},
+        done=12,
+        total=40,
+        rate_per_s=0.43,
+        eta_s=65.1,
+    )
+    line = "analyzing 12/40 games (30%) · 2,520 positions · 310 positions/s · ETA 1m05s"
+    assert format_progress(job, 310.4) == line
+    # No rate measured yet: the count alone; a sync's analyzing phase reads its part.
+    sync = _analysing({"fetched": 40, "analysis": {"positions": 0}}, done=0, total=40)
+    assert format_progress(sync) == "analyzing 0/40 games (0%) · 0 positions"
+    # Without positions in the result (not started yet), as any other job.
+    assert format_progress(_analysing(None, done=0, total=40)) == "analyzing 0/40 (0%)"
+
+
+def test_live_display_of_an_analysis() -> None:
+    from rich.console import Console
+
+    from gamekeeper.cli.follow import render_live
+
+    job = _analysing({"positions": 1000}, done=5, total=20, eta_s=30)
+    console = Console(width=140, record=True)
+    console.print(render_live(job, datetime(2026, 1, 1, tzinfo=UTC), 123.6))
+    text = console.export_text()
+    assert "analyzing 5/20 games (25%) · 1,000 positions · 124 positions/s · ETA 30s" in text
+
+
+def test_position_rate_over_a_window() -> None:
+    from gamekeeper.cli.follow import PositionRate
+
+    rate = PositionRate(window_s=10)
+    assert rate.add(100.0, 0) is None  # one sample: no rate yet
+    assert rate.add(102.0, 400) == 200.0
+    assert rate.add(104.0, 1200) == 300.0  # (1200 - 0) / 4 s
+    # Samples beyond the window drop out (the oldest kept covers at least 10 s).
+    assert rate.add(113.0, 2600) == 200.0  # (2600 - 400) / (113 - 102)
+    assert [at for at, _ in rate.samples] == [102.0, 104.0, 113.0]
+    assert rate.add(114.0, 5) is None  # a new run's count starts over

@@ -23,6 +23,13 @@ router = APIRouter(
 
 GameId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 SPEEDS = Literal["ultraBullet", "bullet", "blitz", "rapid", "classical", "correspondence"]
+SORTS = Literal["accuracy", "-accuracy", "blunders", "-blunders"]
+#: Far above any game's count: a bound, so the integer always fits.
+MAX_BLUNDERS = 1000
+SIDE_NOTE = (
+    "your side's value (the account's; needs account_id unless you have accounts); "
+    "games without analysis are left out"
+)
 MEDIA_TYPES = {
     "pgn": "application/x-chess-pgn",
     "ndjson": "application/x-ndjson",
@@ -55,6 +62,14 @@ def game_filters(
     date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
     rated: Annotated[bool | None, Query()] = None,
     has_moves: Annotated[bool | None, Query()] = None,
+    min_accuracy: Annotated[float | None, Query(ge=0, le=100, description=SIDE_NOTE)] = None,
+    max_accuracy: Annotated[float | None, Query(ge=0, le=100, description=SIDE_NOTE)] = None,
+    min_blunders: Annotated[int | None, Query(ge=0, le=MAX_BLUNDERS, description=SIDE_NOTE)] = None,
+    max_blunders: Annotated[int | None, Query(ge=0, le=MAX_BLUNDERS, description=SIDE_NOTE)] = None,
+    sort: Annotated[
+        SORTS | None,
+        Query(description="by your side's accuracy or blunders (- descending); default newest"),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> GameFilters:
@@ -75,6 +90,11 @@ def game_filters(
         start_to=start_of(date_to, days=1),
         rated=rated,
         has_moves=has_moves,
+        min_accuracy=min_accuracy,
+        max_accuracy=max_accuracy,
+        min_blunders=min_blunders,
+        max_blunders=max_blunders,
+        sort=sort,
         cursor=cursor,
         limit=limit,
     )
@@ -86,7 +106,8 @@ Filters = Annotated[GameFilters, Depends(game_filters)]
 
 @router.get("", response_model=GamePageOut)
 async def list_games(filters: Filters, user: CurrentUser, services: ServicesDep) -> GamePageOut:
-    """Games of your accounts (every game for an admin), newest first."""
+    """Games of your accounts (every game for an admin), newest first, or by your side's
+    accuracy or blunders (`sort`; games without analysis last)."""
     page = await services.games.list(user, filters.query, account_id=filters.account_id)
     return GamePageOut(items=[GameOut.of(g) for g in page.items], next_cursor=page.next_cursor)
 

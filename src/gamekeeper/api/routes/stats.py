@@ -11,7 +11,7 @@ from gamekeeper.api.auth import AuthFirstRoute
 from gamekeeper.api.deps import CurrentUser, ServicesDep
 from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.domain.limits import INT32_MAX
-from gamekeeper.services.stats import OpeningResult
+from gamekeeper.services.stats import AccuracyMean, OpeningResult
 
 router = APIRouter(
     prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES, route_class=AuthFirstRoute
@@ -120,3 +120,40 @@ async def monthly(
         )
         for m in months
     ]
+
+
+class AccuracyMonthOut(BaseModel):
+    month: str
+    games: int
+    accuracy: float
+
+
+class AccuracySpeedOut(BaseModel):
+    speed: str
+    games: int
+    accuracy: float
+
+
+class AccuracyOut(BaseModel):
+    by_month: list[AccuracyMonthOut]
+    by_speed: list[AccuracySpeedOut]
+
+
+@router.get("/accuracy", response_model=AccuracyOut)
+async def accuracy(
+    user: CurrentUser, services: ServicesDep, account_id: AccountFilter = None
+) -> AccuracyOut:
+    """Your side's mean accuracy (Lichess's, from the `accuracy` analysis) per UTC month
+    of the start and per speed, with the analysed games counted; unanalysed games are
+    left out."""
+    stats = await services.stats.accuracy(user, account_id)
+
+    def month(m: AccuracyMean) -> AccuracyMonthOut:
+        return AccuracyMonthOut(month=m.key, games=m.games, accuracy=m.accuracy)
+
+    def speed(m: AccuracyMean) -> AccuracySpeedOut:
+        return AccuracySpeedOut(speed=m.key, games=m.games, accuracy=m.accuracy)
+
+    return AccuracyOut(
+        by_month=[month(m) for m in stats.by_month], by_speed=[speed(m) for m in stats.by_speed]
+    )

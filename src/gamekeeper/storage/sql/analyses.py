@@ -115,10 +115,11 @@ def version_order(version: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((1, int(p), "") if p.isdigit() else (0, 0, p) for p in version.split("."))
 
 
-def game_analyses(conn: sa.Connection, game_id: int) -> list[StoredAnalysis]:
-    stmt = analyses.select().where(analyses.c.game_id == game_id)
+def newest_analyses(conn: sa.Connection, game_id: int) -> dict[str, StoredAnalysis]:
+    """The game's row of each plugin with the newest `plugin_version` (`version_order`):
+    the one rule every read of analyses follows (the API, the game page, the PGN)."""
     newest: dict[str, StoredAnalysis] = {}
-    for row in conn.execute(stmt).mappings():
+    for row in conn.execute(analyses.select().where(analyses.c.game_id == game_id)).mappings():
         found = StoredAnalysis(
             plugin=row["plugin"],
             plugin_version=row["plugin_version"],
@@ -129,7 +130,11 @@ def game_analyses(conn: sa.Connection, game_id: int) -> list[StoredAnalysis]:
         kept = newest.get(found.plugin)
         if kept is None or version_order(found.plugin_version) > version_order(kept.plugin_version):
             newest[found.plugin] = found
-    return sorted(newest.values(), key=lambda a: a.plugin)
+    return newest
+
+
+def game_analyses(conn: sa.Connection, game_id: int) -> list[StoredAnalysis]:
+    return sorted(newest_analyses(conn, game_id).values(), key=lambda a: a.plugin)
 
 
 def get_position_evals(

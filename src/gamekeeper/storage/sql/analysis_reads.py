@@ -7,25 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gamekeeper.storage.sql.analyses import newest_analyses
 from gamekeeper.storage.sql.runner import SqlRunner
-from gamekeeper.storage.sql.schema import analyses
-
-
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Order plugin versions "2" < "10" < "10.1" (numbers as numbers, the rest as text)."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in version.split("."))
 
 
 def latest_rows(conn: sa.Connection, game_id: int) -> dict[str, Any]:
-    query = sa.select(analyses.c.plugin, analyses.c.plugin_version, analyses.c.value).where(
-        analyses.c.game_id == game_id
-    )
-    best: dict[str, tuple[tuple[tuple[int, int | str], ...], Any]] = {}
-    for plugin, version, value in conn.execute(query):
-        key = version_key(version)
-        if plugin not in best or key > best[plugin][0]:
-            best[plugin] = (key, value)
-    return {plugin: value for plugin, (_, value) in best.items()}
+    """Each plugin's value at its newest version (the rule of `newest_analyses`)."""
+    return {plugin: row.value for plugin, row in newest_analyses(conn, game_id).items()}
 
 
 class AnalysisReads(SqlRunner):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -10,8 +11,17 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import GamePage, GameQuery, StoredGame
 from gamekeeper.storage.sql.game_rows import row_to_game
-from gamekeeper.storage.sql.pages import decode_page_cursor, encode_page_cursor
+from gamekeeper.storage.sql.pages import after_key, decode_page_cursor, encode_page_cursor
 from gamekeeper.storage.sql.schema import games
+from gamekeeper.storage.sql.side_metrics import side_accuracy, side_blunders
+
+#: The listing's sorts by a value of our side's: (value, descending).
+SIDE_SORTS = {
+    "accuracy": ("accuracy", False),
+    "-accuracy": ("accuracy", True),
+    "blunders": ("blunders", False),
+    "-blunders": ("blunders", True),
+}
 
 
 def get_game(conn: sa.Connection, game_id: int) -> StoredGame | None:
@@ -83,6 +93,8 @@ def _game_filters(query: GameQuery) -> list[sa.ColumnElement[bool]]:
 
 def list_games(conn: sa.Connection, query: GameQuery) -> GamePage:
     """Games matching `query`, newest first (no start time last), `limit` at a time."""
+    if query.needs_side:
+        return _list_by_side(conn, query)
     stmt = games.select().where(*_game_filters(query))
     if query.cursor:
         started, last_id = _decode_game_cursor(query.cursor)
@@ -103,7 +115,72 @@ def list_games(conn: sa.Connection, query: GameQuery) -> GamePage:
     return GamePage(items=tuple(page), next_cursor=next_cursor)
 
 
+def _ours_white(query: GameQuery) -> sa.ColumnElement[bool]:
+    """Whether our side (the one `players` had, or `color`) is White in a game."""
+    if query.players is None:
+        raise InvalidInput("accuracy and blunders need an account (account_id)")
+    if query.color in ("white", "black"):
+        return sa.true() if query.color == "white" else sa.false()
+    return _players_side(query.players, "white")
+
+
+def _by_side(conn: sa.Connection, query: GameQuery) -> tuple[sa.Subquery, list[Any]]:
+    """The filtered games with our side's values (`side_accuracy`, `side_blunders`, only
+    those the query uses), and the conditions on them."""
+    if query.sort is not None and query.sort not in SIDE_SORTS:
+        raise InvalidInput(f"unknown sort {query.sort!r}; use one of {', '.join(SIDE_SORTS)}")
+    sort = SIDE_SORTS[query.sort][0] if query.sort else None
+    ours_white = _ours_white(query)
+    columns: list[Any] = [games]
+    if sort == "accuracy" or query.min_accuracy is not None or query.max_accuracy is not None:
+        columns.append(side_accuracy(conn, ours_white).label("side_accuracy"))
+    if sort == "blunders" or query.min_blunders is not None or query.max_blunders is not None:
+        columns.append(side_blunders(conn, ours_white).label("side_blunders"))
+    # OFFSET 0 keeps the subquery whole: SQLite 3.40 flattens it (or pushes the outer
+    # WHERE into it) and then gets `value > x OR value IS NULL` wrong over the
+    # correlated subqueries, leaving rows out of the next page.
+    listed = sa.select(*columns).where(*_game_filters(query)).offset(0).subquery("listed")
+    where = []
+    for name, low, high in (
+        ("side_accuracy", query.min_accuracy, query.max_accuracy),
+        ("side_blunders", query.min_blunders, query.max_blunders),
+    ):
+        if low is not None:
+            where.append(listed.c[name] >= low)
+        if high is not None:
+            where.append(listed.c[name] <= high)
+    return listed, where
+
+
+def _list_by_side(conn: sa.Connection, query: GameQuery) -> GamePage:
+    listed, where = _by_side(conn, query)
+    keys: list[tuple[sa.ColumnElement[Any], bool]] = []
+    if query.sort:
+        value, descending = SIDE_SORTS[query.sort]
+        keys.append((listed.c[f"side_{value}"], descending))
+    keys += [(listed.c.start_time, True), (listed.c.id, True)]
+    stmt = sa.select(listed).where(*where)
+    if query.cursor:
+        stmt = stmt.where(after_key(keys, _decode_side_cursor(query.cursor, query.sort)))
+    stmt = stmt.order_by(
+        *(c.desc().nulls_last() if desc else c.asc().nulls_last() for c, desc in keys)
+    )
+    rows = list(conn.execute(stmt.limit(query.limit + 1)).mappings())
+    page, more = rows[: query.limit], len(rows) > query.limit
+    next_cursor = None
+    if more and page:
+        last = page[-1]
+        started = last["start_time"].isoformat() if last["start_time"] else None
+        values = [last[c.name] for c, _ in keys[:-2]]
+        next_cursor = encode_page_cursor(query.sort or "date", *values, started, last["id"])
+    return GamePage(items=tuple(row_to_game(r) for r in page), next_cursor=next_cursor)
+
+
 def count_games(conn: sa.Connection, query: GameQuery) -> int:
+    if query.needs_side:
+        listed, where = _by_side(conn, query)
+        stmt = sa.select(sa.func.count()).select_from(listed).where(*where)
+        return int(conn.execute(stmt).scalar_one())
     stmt = sa.select(sa.func.count()).select_from(games).where(*_game_filters(query))
     return int(conn.execute(stmt).scalar_one())
 
@@ -119,3 +196,24 @@ def _decode_game_cursor(cursor: str) -> tuple[datetime | None, int]:
         return (datetime.fromisoformat(started) if started else None), int(game_id)
     except (TypeError, ValueError):
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
+
+
+def _decode_side_cursor(cursor: str, sort: str | None) -> list[Any]:
+    """(value if sorted by one, start time, id) of a cursor of the same sort."""
+    size = 4 if sort else 3
+    name, *key = decode_page_cursor(cursor, size)
+    value, started, game_id = key if sort else [None, *key]
+    number = (int, float) if sort in ("accuracy", "-accuracy") else (int,)
+    if (
+        name != (sort or "date")
+        or not (value is None or (isinstance(value, number) and not isinstance(value, bool)))
+        or not (started is None or isinstance(started, str))
+        or not isinstance(game_id, int)
+        or isinstance(game_id, bool)
+    ):
+        raise InvalidInput(f"invalid cursor {cursor!r}")
+    try:
+        start = datetime.fromisoformat(started) if started else None
+    except ValueError:
+        raise InvalidInput(f"invalid cursor {cursor!r}") from None
+    return [value, start, game_id] if sort else [start, game_id]

@@ -20,7 +20,7 @@ from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import stats as sql_stats
 from gamekeeper.storage.sql.runner import SqlRunner
 from gamekeeper.storage.sql.schema import games
-from gamekeeper.storage.stats import MonthTally, OpeningTally, Players, RatingPoint
+from gamekeeper.storage.stats import AccuracyTally, MonthTally, OpeningTally, Players, RatingPoint
 
 
 class GameQueries(SqlRunner):
@@ -106,3 +106,6 @@ class GameQueries(SqlRunner):
 
     async def games_by_month(self, players: Players) -> list[MonthTally]:
         return await self.read(lambda c: sql_stats.games_by_month(c, players))
+
+    async def accuracy_tallies(self, players: Players) -> list[AccuracyTally]:
+        return await self.read(lambda c: sql_stats.accuracy_tallies(c, players))

@@ -4,9 +4,11 @@ shown, as URL-safe base64 of a JSON array."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 
 from gamekeeper.errors import InvalidInput
 
@@ -25,3 +27,21 @@ def decode_page_cursor(cursor: str, size: int) -> list[Any]:
     if not isinstance(key, list) or len(key) != size:
         raise InvalidInput(f"invalid cursor {cursor!r}")
     return key
+
+
+def after_key(
+    keys: Sequence[tuple[sa.ColumnElement[Any], bool]], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """Rows after `values` in the order of `keys` ((column, descending) pairs, every
+    column with NULLs last): the keyset condition of the next page."""
+    terms = []
+    for i, ((column, descending), value) in enumerate(zip(keys, values, strict=True)):
+        if value is None:
+            continue  # nothing comes after NULL in this column: the next ones decide
+        same = [
+            c.is_(None) if v is None else c == v
+            for (c, _), v in zip(keys[:i], values[:i], strict=True)
+        ]
+        beyond = column < value if descending else column > value
+        terms.append(sa.and_(*same, sa.or_(beyond, column.is_(None))))
+    return sa.or_(*terms) if terms else sa.false()

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from gamekeeper.domain.games import Platform
 from gamekeeper.storage.sql.schema import games
-from gamekeeper.storage.stats import MonthTally, OpeningTally, Players, RatingPoint
+from gamekeeper.storage.sql.side_metrics import side_accuracy
+from gamekeeper.storage.stats import AccuracyTally, MonthTally, OpeningTally, Players, RatingPoint
 
 
 def _plays(players: Players, side: Literal["white", "black"]) -> sa.ColumnElement[bool]:
@@ -158,4 +159,36 @@ def games_by_month(conn: sa.Connection, players: Players) -> list[MonthTally]:
             other=counts.get("other", 0),
         )
         for key, counts in months.items()
+    ]
+
+
+def accuracy_tallies(conn: sa.Connection, players: Players) -> list[AccuracyTally]:
+    """The players' accuracy (the newest `accuracy` row, their side) summed per UTC month
+    of the start and speed; games without one are not counted."""
+    rows = (
+        sa.select(
+            _utc_text(conn.dialect, games.c.start_time, "month").label("month"),
+            games.c.speed,
+            side_accuracy(conn, _plays(players, "white")).label("accuracy"),
+        )
+        .where(_of_players(players))
+        .subquery()
+    )
+    # count() and sum() of a column skip its NULLs: no condition on the computed value.
+    stmt = (
+        sa.select(
+            rows.c.month,
+            rows.c.speed,
+            sa.func.count(rows.c.accuracy).label("games"),
+            sa.func.sum(rows.c.accuracy).label("total"),
+        )
+        .group_by(rows.c.month, rows.c.speed)
+        .order_by(rows.c.month, rows.c.speed)
+    )
+    return [
+        AccuracyTally(
+            month=row.month, speed=row.speed, games=int(row.games), total=float(row.total)
+        )
+        for row in conn.execute(stmt)
+        if row.games
     ]
