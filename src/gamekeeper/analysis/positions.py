@@ -9,7 +9,7 @@ import chess
 
 from gamekeeper.analysis.base import PositionEval
 from gamekeeper.analysis.evals import INITIAL_CP, force_cp
-from gamekeeper.domain.games import Eval, Game
+from gamekeeper.domain.games import Eval, Game, white_first
 
 __all__ = [
     "lichess_cps",
@@ -21,14 +21,6 @@ __all__ = [
 ]
 
 _STANDARD_FIELDS: Final = chess.STARTING_FEN.split()[:4]
-
-
-def white_first(game: Game) -> bool:
-    """True when White makes the first move (always, but from a FEN with Black to move)."""
-    if not game.initial_fen:
-        return True
-    fields = game.initial_fen.split()
-    return len(fields) < 2 or fields[1] != "b"
 
 
 def replay(game: Game) -> tuple[list[chess.Board], str | None]:

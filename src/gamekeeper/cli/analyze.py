@@ -14,9 +14,6 @@ if TYPE_CHECKING:
 
     from gamekeeper.domain.jobs import Job
 
-#: Exit code of a job that ended `failed` (0 completed, 130 cancelled).
-FAILED_EXIT = 1
-
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
@@ -48,9 +45,8 @@ def rate_line(job: Job) -> str | None:
 
 
 async def analyze_command(args: argparse.Namespace, console: Console) -> int:
-    from gamekeeper.cli.follow import follow_job, summary_lines
+    from gamekeeper.cli.follow import exit_code, follow_job, summary_lines
     from gamekeeper.cli.sync import start_or_resume
-    from gamekeeper.domain.jobs import JobStatus
 
     if args.workers is not None:
         if not 1 <= args.workers <= 64:
@@ -72,8 +68,4 @@ async def analyze_command(args: argparse.Namespace, console: Console) -> int:
         for line in [*summary_lines(final), rate_line(final)]:
             if line:
                 console.print(line, highlight=False)
-        if final.status is JobStatus.CANCELLED or interrupted:
-            return 130
-        if final.status is not JobStatus.COMPLETED:
-            return FAILED_EXIT
-    return 0
+        return exit_code(final, interrupted)

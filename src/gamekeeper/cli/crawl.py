@@ -4,14 +4,14 @@ foreground with live progress (like `gamekeeper sync`)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from gamekeeper.cli.follow import follow_job, summary_lines
 from gamekeeper.cli.services import cli_user, open_services
-from gamekeeper.cli.sync import FAILED_EXIT, start_or_resume
-from gamekeeper.domain.jobs import Job, JobStatus
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gamekeeper.domain.jobs import Job
 
 
 def add_parser(commands: Any) -> None:
@@ -53,6 +53,8 @@ async def crawl_command(args: argparse.Namespace, console: Console) -> int:
     }
     if args.since:
         parameters["since"] = args.since
+    from gamekeeper.cli.follow import exit_code, follow_job, summary_lines
+    from gamekeeper.cli.sync import start_or_resume
     from gamekeeper.sync.crawl import validate_crawl  # python-chess: only when run
 
     validate_crawl(parameters)
@@ -68,6 +70,4 @@ async def crawl_command(args: argparse.Namespace, console: Console) -> int:
         final, interrupted = await follow_job(services, job, console)
         for line in [*summary_lines(final), *crawl_lines(final)]:
             console.print(line, highlight=False)
-        if final.status is JobStatus.CANCELLED or interrupted:
-            return 130
-        return 0 if final.status is JobStatus.COMPLETED else FAILED_EXIT
+        return exit_code(final, interrupted)

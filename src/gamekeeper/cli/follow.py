@@ -23,6 +23,18 @@ from gamekeeper.domain.jobs import Job, JobStatus
 if TYPE_CHECKING:
     from gamekeeper.bootstrap import Services
 
+#: Exit codes of a job followed in the foreground (0: completed): it failed; it was
+#: cancelled or Ctrl-C stopped it (128 + SIGINT, as a shell reports it).
+FAILED_EXIT, CANCELLED_EXIT = 1, 130
+
+
+def exit_code(final: Job, interrupted: bool) -> int:
+    """The command's exit code for the job's final state."""
+    if final.status is JobStatus.CANCELLED or interrupted:
+        return CANCELLED_EXIT
+    return 0 if final.status is JobStatus.COMPLETED else FAILED_EXIT
+
+
 #: Seconds between redraws of the live display (the countdown ticks with them).
 REFRESH_S = 0.25
 #: The positions rate is measured over about this many seconds of the latest snapshots.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from gamekeeper.cli.services import cli_user, open_services
-from gamekeeper.services.players import PlayerCard, parse_player_ref
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gamekeeper.services.players import PlayerCard
 
 
 def add_parser(commands: Any) -> None:
@@ -26,6 +27,8 @@ async def list_command(args: argparse.Namespace, console: Console) -> int:
     async with open_services() as services:
         user = await cli_user(services)
         players = await services.players.frontier(user)
+    from rich.table import Table
+
     table = Table("player", "depth", "status", "games", "found through")
     for p in players:
         status = p.status.value + (f" ({p.last_error})" if p.last_error else "")
@@ -69,6 +72,8 @@ def card_lines(card: PlayerCard) -> list[str]:
 
 
 async def show_command(args: argparse.Namespace, console: Console) -> int:
+    from gamekeeper.services.players import parse_player_ref
+
     platform, username = parse_player_ref(args.player)
     async with open_services() as services:
         user = await cli_user(services)

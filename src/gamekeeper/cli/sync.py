@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from gamekeeper.domain.accounts import Account
     from gamekeeper.domain.jobs import Job
 
-#: Exit code of a job that ended `failed` (0 completed, 130 cancelled).
-FAILED_EXIT = 1
-
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
@@ -47,8 +44,7 @@ def add_parser(commands: Any) -> None:
 
 
 async def sync_command(args: argparse.Namespace, console: Console) -> int:
-    from gamekeeper.cli.follow import follow_job, summary_lines
-    from gamekeeper.domain.jobs import JobStatus
+    from gamekeeper.cli.follow import exit_code, follow_job, summary_lines
     from gamekeeper.services.jobs import sync_stages
     from gamekeeper.sync.kinds import parse_since
 
@@ -73,10 +69,9 @@ async def sync_command(args: argparse.Namespace, console: Console) -> int:
             final, interrupted = await follow_job(services, job, console)
             for line in summary_lines(final):
                 console.print(line, highlight=False)
-            if final.status is JobStatus.CANCELLED or interrupted:
-                return 130
-            if final.status is not JobStatus.COMPLETED:
-                return FAILED_EXIT
+            code = exit_code(final, interrupted)
+            if code:
+                return code
     return 0
 
 

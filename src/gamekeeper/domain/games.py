@@ -207,3 +207,11 @@ class Game:
     def finished(self) -> bool:
         """False while the game can still change upstream."""
         return self.termination not in UNFINISHED
+
+
+def white_first(game: Game) -> bool:
+    """True when White makes the first move (always, but from a FEN with Black to move)."""
+    if not game.initial_fen:
+        return True
+    fields = game.initial_fen.split()
+    return len(fields) < 2 or fields[1] != "b"

@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gamekeeper.analysis.positions import white_first
-from gamekeeper.connectors.pgn.writer import game_to_pgn
-from gamekeeper.domain.games import Eval
+from gamekeeper.domain.games import Eval, white_first
 from gamekeeper.domain.users import User
 from gamekeeper.services.games import GameService
 from gamekeeper.storage.analyses import AnalysisReadStore
@@ -143,6 +141,8 @@ class AnalysisService:
         """The game as PGN; analysed, with the analysis's `[%eval]` comments and NAGs
         ($6 ?!, $2 ?, $4 ??). A game imported from PGN is still its original text."""
         stored = await self.games.get(user, game_id)
+        from gamekeeper.connectors.pgn.writer import game_to_pgn  # only when exporting
+
         values = await self.store.latest_analyses(game_id)
         analysis = game_analysis(values, white_first=white_first(stored.game))
         if analysis is None or not analysis.moves:
