@@ -35,3 +35,23 @@ def test_unusable_database_url_is_a_clear_error(gamekeeper: Gamekeeper) -> None:
     result = gamekeeper("accounts", "list", GAMEKEEPER_DATABASE_URL="mysql://x/y")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: unsupported database 'mysql': use sqlite or postgresql"
+
+
+def test_players_and_crawl_before_any_crawl(gamekeeper: Gamekeeper) -> None:
+    listing = gamekeeper("players", "list")
+    assert (listing.returncode, listing.stdout.strip()) == (
+        0,
+        "No players yet: gamekeeper crawl lichess:USER",
+    )
+    unknown = gamekeeper("players", "show", "lichess:nobody")
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        4,
+        "error: no player lichess:nobody among those your crawls reached",
+    )
+    bare = gamekeeper("players", "show", "nobody")
+    assert (bare.returncode, bare.stderr.strip()) == (
+        2,
+        "error: player 'nobody' must look like PLATFORM:USERNAME",
+    )
+    deep = gamekeeper("crawl", "lichess:nobody", "--depth", "9")
+    assert (deep.returncode, deep.stderr.strip()) == (2, "error: depth must be between 1 and 3")
