@@ -41,7 +41,7 @@ def test_players_and_crawl_before_any_crawl(gamekeeper: Gamekeeper) -> None:
     listing = gamekeeper("players", "list")
     assert (listing.returncode, listing.stdout.strip()) == (
         0,
-        "No players yet: gamekeeper crawl lichess:USER",
+        "no players yet: gamekeeper crawl lichess:USER",
     )
     unknown = gamekeeper("players", "show", "lichess:nobody")
     assert (unknown.returncode, unknown.stderr.strip()) == (
