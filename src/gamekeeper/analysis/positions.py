@@ -15,6 +15,7 @@ __all__ = [
     "lichess_cps",
     "lichess_scores",
     "replay",
+    "replay_moves",
     "starts_from_standard",
     "white_first",
     "white_to_move_at",
@@ -25,6 +26,12 @@ _STANDARD_FIELDS: Final = chess.STARTING_FEN.split()[:4]
 
 def replay(game: Game) -> tuple[list[chess.Board], str | None]:
     """The board before move 1 and after each ply, and why the replay stopped early."""
+    boards, _, error = replay_moves(game)
+    return boards, error
+
+
+def replay_moves(game: Game) -> tuple[list[chess.Board], list[chess.Move], str | None]:
+    """`replay`, with the moves played (`moves[i]` leads from `boards[i]` to the next)."""
     chess960 = game.variant == "chess960"
     try:
         board = (
@@ -33,17 +40,17 @@ def replay(game: Game) -> tuple[list[chess.Board], str | None]:
             else chess.Board(chess960=chess960)
         )
     except ValueError:
-        return [], f"unreadable initial position {game.initial_fen!r:.100}"
+        return [], [], f"unreadable initial position {game.initial_fen!r:.100}"
     # Boards without their move stacks: copying a stack makes a long game quadratic,
     # and a position is judged (and cached) by itself, not by the moves that led to it.
-    boards = [board.copy(stack=False)]
+    boards, moves = [board.copy(stack=False)], []
     for ply, san in enumerate(game.moves or (), start=1):
         try:
-            board.push_san(san)
+            moves.append(board.push_san(san))
         except ValueError:
-            return boards, f"illegal move {san!r:.20} at ply {ply}"
+            return boards, moves, f"illegal move {san!r:.20} at ply {ply}"
         boards.append(board.copy(stack=False))
-    return boards, None
+    return boards, moves, None
 
 
 def lichess_scores(game: Game, evals: Sequence[PositionEval | None]) -> list[Eval | None]:

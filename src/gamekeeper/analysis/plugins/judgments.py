@@ -8,7 +8,12 @@ import chess
 
 from gamekeeper.analysis.base import EvalPlugin, JsonValue, PositionEval
 from gamekeeper.analysis.evals import judgment
-from gamekeeper.analysis.positions import lichess_scores, replay, white_first, white_to_move_at
+from gamekeeper.analysis.positions import (
+    lichess_scores,
+    replay_moves,
+    white_first,
+    white_to_move_at,
+)
 from gamekeeper.domain.games import Game
 
 
@@ -26,7 +31,7 @@ class JudgmentsPlugin(EvalPlugin):
         """One entry per ply."""
         moves = game.moves or ()
         scores = lichess_scores(game, evals)
-        boards, _ = replay(game)
+        boards, played_moves, _ = replay_moves(game)
         white = white_first(game)
         entries: list[JsonValue] = []
         for ply in range(1, len(moves) + 1):
@@ -34,9 +39,7 @@ class JudgmentsPlugin(EvalPlugin):
             after = scores[ply] if ply < len(scores) else None
             position = evals[ply - 1] if ply - 1 < len(evals) else None
             board = boards[ply - 1] if ply - 1 < len(boards) else None
-            played = (
-                board.parse_san(moves[ply - 1]) if board is not None and ply < len(boards) else None
-            )
+            played = played_moves[ply - 1] if ply - 1 < len(played_moves) else None
             best = _best_move(board, position, played)
             verdict = None
             if before is not None and after is not None and not _played_best(position, played):
