@@ -29,7 +29,7 @@ from tests.reliability.support import (
 SEED = 20261202
 KILLS = 20
 PLAYER = "alice"
-#: How a job that met a truncated profile (not a stream) ends.
+#: How a job ends whose profile came cut short on every try (each is asked for again).
 SITE_FAILURE = "sent an unreadable"
 
 
@@ -53,8 +53,10 @@ def env(
         GAMEKEEPER_UPSTREAM_BACKOFF_MAX_S="0.05",
         GAMEKEEPER_HEARTBEAT_INTERVAL_S="1",
         # Every kill resumes the same job: let it take them all (by design, 3 kills of
-        # runs that made progress fail it, and the next sync makes a new job).
+        # runs that made progress, or 10 before their first checkpoint, fail it, and the
+        # next sync makes a new job).
         GAMEKEEPER_MAX_ATTEMPTS=str(3 * KILLS),
+        GAMEKEEPER_MAX_STALLED_RUNS=str(3 * KILLS),
     )
     return gamekeeper_env
 
