@@ -50,9 +50,17 @@ def test_export_streams_pgn_that_python_chess_reads_back(make_api: ApiFactory) -
     text = b"".join(body).decode()
     stream = io.StringIO(text)
     games = 0
-    while (game := chess.pgn.read_game(stream)) is not None:
-        assert not game.errors, (game.headers.get("Site"), game.errors)
-        assert game.headers["Result"] in ("1-0", "0-1", "1/2-1/2", "*")
+    # Every game's tags, and every 10th game whole (python-chess reads ~1,000 games/s).
+    while True:
+        offset = stream.tell()
+        headers = chess.pgn.read_headers(stream)
+        if headers is None:
+            break
+        assert headers["Result"] in ("1-0", "0-1", "1/2-1/2", "*")
+        if games % 10 == 0:
+            stream.seek(offset)
+            game = chess.pgn.read_game(stream)
+            assert game is not None and not game.errors, (headers.get("Site"), game)
         games += 1
     assert games == 5000
 
