@@ -13,7 +13,7 @@ from gamekeeper.domain.jobs import Job
 from gamekeeper.domain.users import User
 from gamekeeper.errors import AccountNotFound, InvalidInput
 from gamekeeper.jobs.manager import JobManager
-from gamekeeper.storage.base import AccountStore
+from gamekeeper.storage.base import AccountScope, AccountStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +51,8 @@ class AccountService:
         admin, or no viewer (the CLI), sees any.
         """
         job_owner = None if viewer is None or viewer.is_admin else viewer.name
-        rows = await self.store.account_summaries(owner, account_ids, job_owner=job_owner)
+        scope = AccountScope(owner=owner, account_ids=account_ids, job_owner=job_owner)
+        rows = await self.store.account_summaries(scope)
         last = await self.jobs.get_many([job_id for _, _, job_id in rows if job_id])
         return [
             AccountSummary(account=a, games=n, last_job=last.get(job_id) if job_id else None)

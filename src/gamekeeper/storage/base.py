@@ -48,6 +48,27 @@ class UpsertResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountScope:
+    """Accounts to summarise: an owner's (None: everyone's), or these ids; the last job
+    shown is only `job_owner`'s, when given."""
+
+    owner: str | None = None
+    account_ids: Sequence[int] | None = None
+    job_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MissingMovesQuery:
+    """At most `limit` of the players' games on `platform` stored without moves (those
+    started at or after `since`, when given)."""
+
+    platform: Platform
+    players: Sequence[str]
+    limit: int
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GameQuery:
     """Filters for listing games, newest first."""
 
@@ -241,15 +262,8 @@ class AccountStore(Protocol):
 
     async def get_accounts(self, account_ids: Sequence[int]) -> list[Account]: ...
 
-    async def account_summaries(
-        self,
-        owner: str | None = None,
-        account_ids: Sequence[int] | None = None,
-        *,
-        job_owner: str | None = None,
-    ) -> list[tuple[Account, int, str | None]]:
-        """Accounts (an owner's, or these ids) with their stored games and last job id
-        (of `job_owner`'s jobs only, when given)."""
+    async def account_summaries(self, scope: AccountScope) -> list[tuple[Account, int, str | None]]:
+        """The accounts in `scope` with their stored games and last job id."""
         ...
 
     async def remove_account(self, account_id: int) -> bool: ...
@@ -339,14 +353,7 @@ class GameStore(Protocol):
 
     async def job_owners(self, job_ids: Iterable[str]) -> dict[str, str]: ...
 
-    async def games_missing_moves(
-        self,
-        platform: Platform,
-        players: Sequence[str],
-        limit: int,
-        *,
-        since: datetime | None = None,
-    ) -> list[str]:
+    async def games_missing_moves(self, query: MissingMovesQuery) -> list[str]:
         """Ids of the players' games without moves, newest first (NULL times last, then id)."""
         ...
 

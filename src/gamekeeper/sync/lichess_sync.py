@@ -15,6 +15,7 @@ from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.coverage import Coverage, Segment
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.jobs.context import JobContext
+from gamekeeper.storage.base import MissingMovesQuery
 from gamekeeper.sync.batches import GameBatcher, commit_games
 from gamekeeper.sync.deps import SyncDeps
 from gamekeeper.sync.phases import finish_phases
@@ -319,9 +320,10 @@ async def backfill_moves(
     first (NULL start times last, then id)."""
     players = [a.player_id for a in accounts]
     done = int((ctx.resume_from or {}).get("done", 0))
-    candidates = await deps.store.games_missing_moves(
-        Platform.LICHESS, players, max(0, limit - done), since=since
+    wanted = MissingMovesQuery(
+        platform=Platform.LICHESS, players=players, limit=max(0, limit - done), since=since
     )
+    candidates = await deps.store.games_missing_moves(wanted)
     ctx.set_phases("fetching", "analyzing")
     await ctx.start_phase("fetching", total=done + len(candidates), done=done)
     missing = 0

@@ -10,6 +10,7 @@ from gamekeeper.domain.games import Platform
 from gamekeeper.domain.jobs import JobStatus, PhaseStatus
 from gamekeeper.emulators.lichess import LichessEmulator
 from gamekeeper.emulators.lichess_records import describe
+from gamekeeper.storage.base import MissingMovesQuery
 from tests.integration.sync.conftest import ServicesFactory, run_job, stored_games
 
 
@@ -168,13 +169,14 @@ async def test_two_stage_fills_the_newest_games_lacking_moves(
     assert meta.status is JobStatus.COMPLETED
     exports = [e for e in lichess.log.entries if e.path == "/api/games/user/alice"]
     assert exports[0].query["moves"] == "false"
-    lacking = await services.store.games_missing_moves(Platform.LICHESS, ["alice"], 10_000)
+    query = MissingMovesQuery(platform=Platform.LICHESS, players=["alice"], limit=10_000)
+    lacking = await services.store.games_missing_moves(query)
     assert len(lacking) == 600
 
     lichess.log.clear()
     moves = await run_job(services, "sync_moves", account, limit=25)
     assert moves.status is JobStatus.COMPLETED
-    still = await services.store.games_missing_moves(Platform.LICHESS, ["alice"], 10_000)
+    still = await services.store.games_missing_moves(query)
     assert set(lacking) - set(still) == set(lacking[:25])
     posted = [e for e in lichess.log.entries if e.path == "/api/games/export/_ids"]
     assert len(posted) == 1

@@ -10,6 +10,7 @@ from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import ApiToken, Role, User
 from gamekeeper.errors import LimitExceeded
+from gamekeeper.storage.base import AccountScope
 from gamekeeper.storage.sql import accounts as sql_accounts
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql.runner import SqlRunner, SqlTx
@@ -47,16 +48,8 @@ class AccountQueries(SqlRunner):
     async def find_account(self, owner: str, platform: Platform, username: str) -> Account | None:
         return await self.read(lambda c: sql_accounts.find_account(c, owner, platform, username))
 
-    async def account_summaries(
-        self,
-        owner: str | None = None,
-        account_ids: Sequence[int] | None = None,
-        *,
-        job_owner: str | None = None,
-    ) -> list[tuple[Account, int, str | None]]:
-        return await self.read(
-            lambda c: sql_accounts.account_summaries(c, owner, account_ids, job_owner)
-        )
+    async def account_summaries(self, scope: AccountScope) -> list[tuple[Account, int, str | None]]:
+        return await self.read(lambda c: sql_accounts.account_summaries(c, scope))
 
     async def get_accounts(self, account_ids: Sequence[int]) -> list[Account]:
         return await self.read(lambda c: sql_accounts.get_accounts(c, account_ids))

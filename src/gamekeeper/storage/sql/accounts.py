@@ -11,6 +11,7 @@ from gamekeeper.domain import locks
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import ApiToken, Role, User
+from gamekeeper.storage.base import AccountScope
 from gamekeeper.storage.sql.schema import accounts, games, jobs, tokens, users
 
 #: A token's columns but its hash (which never leaves storage).
@@ -97,14 +98,11 @@ def list_accounts(conn: sa.Connection, owner: str | None) -> list[Account]:
 
 
 def account_summaries(
-    conn: sa.Connection,
-    owner: str | None,
-    account_ids: Sequence[int] | None = None,
-    job_owner: str | None = None,
+    conn: sa.Connection, scope: AccountScope
 ) -> list[tuple[Account, int, str | None]]:
-    """Accounts (an owner's, or these ids) with their stored games and last job's id
-    (only `job_owner`'s jobs, if given), in one query: each count runs on the index of
-    its side (`ix_games_white`/`_black`)."""
+    """The accounts in `scope` with their stored games and last job's id, in one query:
+    each count runs on the index of its side (`ix_games_white`/`_black`)."""
+    owner, account_ids, job_owner = scope.owner, scope.account_ids, scope.job_owner
 
     def side_count(side: str) -> sa.ScalarSelect[int]:
         column = games.c[f"{side}_id"]

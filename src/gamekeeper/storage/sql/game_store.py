@@ -12,6 +12,7 @@ from gamekeeper.domain.games import Game, Platform
 from gamekeeper.storage.base import (
     GamePage,
     GameQuery,
+    MissingMovesQuery,
     StoredGame,
     UpsertResult,
 )
@@ -31,17 +32,8 @@ class GameQueries(SqlRunner):
     async def upsert_games(self, batch: Sequence[Game], *, job_id: str | None) -> UpsertResult:
         return await self.write(lambda tx: tx.upsert_games(batch, job_id=job_id))
 
-    async def games_missing_moves(
-        self,
-        platform: Platform,
-        players: Sequence[str],
-        limit: int,
-        *,
-        since: datetime | None = None,
-    ) -> list[str]:
-        return await self.read(
-            lambda c: sql_games.games_missing_moves(c, platform, players, limit, since=since)
-        )
+    async def games_missing_moves(self, query: MissingMovesQuery) -> list[str]:
+        return await self.read(lambda c: sql_games.games_missing_moves(c, query))
 
     async def count_missing_moves(self, platform: Platform, player_id: str) -> int:
         return await self.read(lambda c: sql_games.count_missing_moves(c, platform, player_id))

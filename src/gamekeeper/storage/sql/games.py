@@ -12,7 +12,7 @@ from gamekeeper.domain.games import (
     Game,
     Platform,
 )
-from gamekeeper.storage.base import UpsertResult
+from gamekeeper.storage.base import MissingMovesQuery, UpsertResult
 from gamekeeper.storage.sql.engine import one_of, upsert
 from gamekeeper.storage.sql.game_rows import DIGEST, ROW_COLUMNS, game_values, sqlite_time
 from gamekeeper.storage.sql.schema import cursors, games
@@ -161,26 +161,20 @@ def _of_player(platform: Platform, player_id: str) -> sa.ColumnElement[bool]:
     )
 
 
-def games_missing_moves(
-    conn: sa.Connection,
-    platform: Platform,
-    players: Sequence[str],
-    limit: int,
-    *,
-    since: datetime | None = None,
-) -> list[str]:
-    """Ids of the players' games without moves (started at or after `since`): newest
-    `start_time` first, NULLs last, then id."""
-    if not players:
+def games_missing_moves(conn: sa.Connection, query: MissingMovesQuery) -> list[str]:
+    """Ids of the players' games without moves: newest `start_time` first, NULLs last,
+    then id."""
+    if not query.players:
         return []
+    of_players = sa.or_(*(_of_player(query.platform, p) for p in query.players))
     stmt = (
         sa.select(games.c.platform_game_id)
-        .where(sa.or_(*(_of_player(platform, p) for p in players)), games.c.moves.is_(None))
+        .where(of_players, games.c.moves.is_(None))
         .order_by(games.c.start_time.desc().nulls_last(), games.c.id)
-        .limit(limit)
+        .limit(query.limit)
     )
-    if since is not None:
-        stmt = stmt.where(games.c.start_time >= since)
+    if query.since is not None:
+        stmt = stmt.where(games.c.start_time >= query.since)
     return list(conn.execute(stmt).scalars())
 
 
