@@ -10,7 +10,6 @@ from typing import Protocol
 
 import orjson
 
-from gamekeeper.connectors.pgn.writer import game_to_pgn
 from gamekeeper.domain.games import Platform
 from gamekeeper.domain.users import User
 from gamekeeper.errors import GameNotFound, InvalidInput
@@ -153,6 +152,8 @@ class GameService:
         return (await self._redact(user, (stored,)))[0]
 
     async def pgn(self, user: User, game_id: int) -> str:
+        from gamekeeper.connectors.pgn.writer import game_to_pgn  # the reader comes with it
+
         return game_to_pgn((await self.get(user, game_id)).game)
 
     async def export(
@@ -161,6 +162,8 @@ class GameService:
         """The matching games in `fmt`, produced page by page as the reader consumes them."""
         if fmt not in EXPORT_FORMATS:
             raise InvalidInput(f"unknown format {fmt!r}; use pgn, ndjson or csv")
+        from gamekeeper.connectors.pgn.writer import game_to_pgn
+
         render: Callable[[StoredGame], str] = {
             "pgn": lambda s: game_to_pgn(s.game) + "\n",
             "ndjson": lambda s: orjson.dumps(game_summary(s)).decode() + "\n",
