@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import chess
 import chess.engine
@@ -276,10 +276,19 @@ async def _analyse(
     """
     starting = asyncio.ensure_future(protocol.analysis(board, limit, game=game))
     try:
-        analysis = await asyncio.shield(starting)
+        # Not `await starting`: if the engine dies between `isready` and `readyok`,
+        # python-chess (1.11) never settles `analysis()`, so the process's end is
+        # watched too. Like a shield, `asyncio.wait` cancels neither if this task is.
+        watched: set[asyncio.Future[Any]] = {starting, protocol.returncode}
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
         starting.add_done_callback(_stop_once_started)
         raise
+    if not starting.done():
+        starting.cancel()
+        code = protocol.returncode.result()
+        raise chess.engine.EngineTerminatedError(f"engine process died (exit code: {code})")
+    analysis = starting.result()
     with analysis:  # leaving it, cancelled or not, sends `stop` to a running search
         await analysis.wait()
     return analysis.info

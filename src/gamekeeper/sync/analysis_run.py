@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,9 @@ T = TypeVar("T")
 ANALYSIS_BATCH = 20
 #: Without the engine a game takes about a millisecond: larger batches, fewer commits.
 ENGINELESS_BATCH = 500
+#: The live result (positions, cache hits) is refreshed at most this often within a
+#: batch: a refresh per game sent every watcher an event per game.
+RESULT_EVERY_S = 0.25
 #: The judgments counted per side in the stored `judgments` value's `counts`.
 JUDGMENT_KINDS = ("inaccuracy", "mistake", "blunder")
 
@@ -252,8 +256,13 @@ class AnalysisRunner:
         self.checkpoint_of, self.on_result = checkpoint_of, on_result
         self.pool: EnginePool | None = None
         self.cache = StoredEvalCache(deps.store)
+        self._reported = -RESULT_EVERY_S
 
-    def report(self) -> None:
+    def report(self, *, throttled: bool = False) -> None:
+        now = time.monotonic()
+        if throttled and now - self._reported < RESULT_EVERY_S:
+            return
+        self._reported = now
         engine = self.pool.name if self.pool is not None else None
         nodes = self.plan.nodes if self.pool is not None else None
         self.on_result(self.state.summary(engine, nodes))
@@ -286,7 +295,8 @@ class AnalysisRunner:
             rows.extend(rows_of(stored, analysis, self.pool, self.plan.nodes))
             self.state = self.state.with_game(stored, analysis)
             await self.ctx.report_progress(self.state.done)
-            self.report()
+            self.report(throttled=True)
+        self.report()
         delta = self.state.analyzed - analyzed
         job_id = self.ctx.job_id
 

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import stat
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -247,3 +248,34 @@ async def test_a_broken_binary_names_the_setting(tmp_path: Path, script: str) ->
     with pytest.raises(EngineUnavailable, match="GAMEKEEPER_STOCKFISH_PATH"):
         async with EnginePool(str(broken), workers=1):
             pass
+
+
+#: A UCI "engine" that dies when asked `isready` a second time, before `readyok`: what
+#: a kill between python-chess's `ucinewgame`/`isready` and the answer looks like.
+DIES_BEFORE_READYOK = f"""#!{sys.executable}
+import sys
+readies = 0
+for line in sys.stdin:
+    word = (line.split() or [""])[0]
+    if word == "uci":
+        print("id name Fragile", "uciok", sep="\\n", flush=True)
+    elif word == "isready":
+        readies += 1
+        if readies == 2:
+            sys.exit(9)
+        print("readyok", flush=True)
+    elif word == "quit":
+        break
+"""
+
+
+async def test_an_engine_dying_before_readyok_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """python-chess leaves `analysis()` waiting forever in that window; the pool must not."""
+    fragile = tmp_path / "fragile"
+    fragile.write_text(DIES_BEFORE_READYOK)
+    fragile.chmod(fragile.stat().st_mode | stat.S_IXUSR)
+    async with EnginePool(str(fragile), workers=1) as pool:
+        search = pool.evaluate([chess.Board()], 1000)
+        with pytest.raises(AnalysisError, match="died twice"):
+            await asyncio.wait_for(search, timeout=60)  # a hang fails here, not forever
+        assert pool.restarts == 1
