@@ -220,9 +220,14 @@ class EnginePool:
                     on_evaluated(1)
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         limit = chess.engine.Limit(nodes=nodes)
-        async with asyncio.TaskGroup() as group:
-            for chunk in chunks:
-                group.create_task(self._search_chunk(chunk, boards, limit, results, on_evaluated))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks:
+                    task = self._search_chunk(chunk, boards, limit, results, on_evaluated)
+                    group.create_task(task)
+        except BaseExceptionGroup as failed:
+            # The first failure, as itself: callers catch `AnalysisError`, not a group.
+            raise failed.exceptions[0] from None
         return [result for result in results if result is not None]
 
     async def _search_chunk(
