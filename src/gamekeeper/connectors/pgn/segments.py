@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import BinaryIO, Final
 
 CHUNK_BYTES: Final = 1024 * 1024
+#: A piece: its offset, its end offset, and its bytes (None: longer than allowed).
+Piece = tuple[int, int, bytes | None]
 #: A piece this long without a tag line is cut at its last untagged game start.
 _UNTAGGED_RUN_BYTES: Final = 4 * 1024 * 1024
 #: Longest line kept while skipping an oversized game (a tag line is far shorter).
@@ -57,7 +59,7 @@ def skip_to(stream: BinaryIO, offset: int, chunk_bytes: int) -> None:
 # `start` is where the current piece begins in `buf`.
 def segments(
     stream: BinaryIO, start_offset: int, max_game_bytes: int, chunk_bytes: int
-) -> Iterator[tuple[int, int, bytes | None]]:
+) -> Iterator[Piece]:
     """Yield (offset, end offset, bytes) for each piece between game starts.
 
     The bytes are None for a piece longer than `max_game_bytes`, which is skipped
@@ -114,6 +116,23 @@ def segments(
         buf = buf[keep:]
         origin += keep
         start -= keep
+
+
+def piece_chunks(
+    stream: BinaryIO, start_offset: int, max_game_bytes: int, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[list[Piece]]:
+    """The pieces of `segments`, in lists of about `chunk_bytes` of text (at least one
+    piece each): what one parse process is handed at a time."""
+    chunk: list[Piece] = []
+    size = 0
+    for piece in segments(stream, start_offset, max_game_bytes, CHUNK_BYTES):
+        chunk.append(piece)
+        size += piece[1] - piece[0] if piece[2] is not None else 0
+        if size >= chunk_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def _last_untagged_start(buf: bytes, start: int, limit: int) -> int | None:
