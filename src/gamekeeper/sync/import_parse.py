@@ -17,7 +17,6 @@ from typing import Final
 from gamekeeper.connectors.pgn import PgnError, Piece, read_pieces, record_to_game
 from gamekeeper.domain.games import Platform
 from gamekeeper.storage.base import GameRow, GameRowEncoder
-from gamekeeper.sync.openings import named_by_the_book
 
 #: Games between two looks for a cancel while a batch is cut (a few milliseconds).
 STOP_CHECK_EVERY: Final = 32
@@ -60,7 +59,10 @@ def parse_chunk(pieces: list[Piece], position: int, spec: ParseSpec) -> Parsed:
             continue
         game = record_to_game(item)
         if game.opening is None or not game.opening.name:
-            # A file without opening tags: named by the book, as Lichess names games.
+            # A file without opening tags: named by the book, as Lichess names games
+            # (imported here: a dump names its openings, and the book loads python-chess).
+            from gamekeeper.sync.openings import named_by_the_book
+
             game = named_by_the_book(game)
         if (
             accounts

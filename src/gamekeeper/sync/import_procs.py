@@ -37,7 +37,7 @@ from gamekeeper.sync.import_parse import Parsed, ParseSpec, parse_chunk
 CHUNK_BYTES: Final = 1024 * 1024
 #: Chunks in flight per parse process (sent and not yet taken by the job): enough to
 #: keep it busy while the job commits a batch (`BATCH_BYTES` is eight chunks).
-DEPTH_PER_WORKER: Final = 12
+DEPTH_PER_WORKER: Final = 8
 #: How long closing waits for a process to end before it is killed.
 _JOIN_S: Final = 5.0
 #: Spawned: a fresh interpreter, never a fork of a process with threads and a loop.

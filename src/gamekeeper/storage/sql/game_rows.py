@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import sqlalchemy as sa
 
 from gamekeeper.domain.games import (
     Eval,
@@ -21,6 +20,9 @@ from gamekeeper.domain.games import (
     Winner,
 )
 from gamekeeper.storage.base import StoredGame
+
+if TYPE_CHECKING:  # a parse process imports this module: it has no use for SQLAlchemy
+    import sqlalchemy as sa
 
 
 def digest(game: Game) -> str:
