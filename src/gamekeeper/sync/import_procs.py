@@ -114,6 +114,7 @@ class ParsePool:
         self._results: list[Connection] = []
         self._received: queue.SimpleQueue[Parsed | BaseException | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._feed_error: BaseException | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -154,8 +155,8 @@ class ParsePool:
                 if not self._acquire():
                     return
                 self._tasks[seq % self._workers].send(chunk)
-        except BaseException as exc:  # handed to the job, which raises it
-            self._received.put(exc)
+        except BaseException as exc:  # raised to the job after the chunks sent before it
+            self._feed_error = exc
         with contextlib.suppress(OSError):
             for tasks in self._tasks:
                 tasks.send(None)
@@ -177,6 +178,8 @@ class ParsePool:
             if isinstance(result, _Failed):
                 self._received.put(RuntimeError(f"parsing failed:\n{result.message}"))
                 return
+            if result is None and self._feed_error is not None:
+                self._received.put(self._feed_error)
             self._received.put(result)
             if result is None:
                 return
