@@ -34,9 +34,9 @@ from gamekeeper.connectors.pgn import Piece
 from gamekeeper.sync.import_parse import Parsed, ParseSpec, parse_chunk
 
 #: PGN text per chunk handed to a parse process.
-CHUNK_BYTES: Final = 1024 * 1024
+CHUNK_BYTES: Final = 512 * 1024
 #: Chunks in flight per parse process (sent and not yet taken by the job): enough to
-#: keep it busy while the job commits a batch (`BATCH_BYTES` is eight chunks).
+#: keep it busy while the job commits a batch, and memory flat (4 MiB of PGN a process).
 DEPTH_PER_WORKER: Final = 8
 #: How long closing waits for a process to end before it is killed.
 _JOIN_S: Final = 5.0
