@@ -157,8 +157,8 @@ class ParsePool:
                 self._tasks[seq % self._workers].send(chunk)
         except BaseException as exc:  # raised to the job after the chunks sent before it
             self._feed_error = exc
-        with contextlib.suppress(OSError):
-            for tasks in self._tasks:
+        for tasks in self._tasks:
+            with contextlib.suppress(OSError):  # that process is gone: the receiver says so
                 tasks.send(None)
 
     def _acquire(self) -> bool:
