@@ -28,6 +28,7 @@ import types
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Final
 
 from gamekeeper.connectors.pgn import Piece
@@ -49,6 +50,10 @@ def default_parse_workers() -> int:
     the single-process path)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max((cores or 1) - 1, 0)
+
+
+#: What a parse process sends when it has no more chunks (`Connection.send(None)`).
+_END: Final = bytes(ForkingPickler.dumps(None))
 
 
 class ParseWorkerDied(RuntimeError):
@@ -112,7 +117,7 @@ class ParsePool:
         self._processes: list[BaseProcess] = []
         self._tasks: list[Connection] = []
         self._results: list[Connection] = []
-        self._received: queue.SimpleQueue[Parsed | BaseException | None] = queue.SimpleQueue()
+        self._received: queue.SimpleQueue[bytes | BaseException | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._feed_error: BaseException | None = None
 
@@ -168,27 +173,32 @@ class ParsePool:
         return False
 
     def _receive(self) -> None:
+        # Results stay pickled here and are unpickled by the job's thread that takes
+        # them: a thread of its own allocating every row would keep a malloc arena of
+        # its own, which the rows freed elsewhere leave fragmented (the job's peak RSS
+        # was 195-200 MB on 100,000 games that way, 172-174 MB this way).
         seq = 0
         while True:
             try:
-                result = self._results[seq % self._workers].recv()
+                data = self._results[seq % self._workers].recv_bytes()
             except (EOFError, OSError):
                 self._received.put(ParseWorkerDied(ParseWorkerDied.__doc__))
                 return
-            if isinstance(result, _Failed):
-                self._received.put(RuntimeError(f"parsing failed:\n{result.message}"))
+            if data == _END:
+                if self._feed_error is not None:
+                    self._received.put(self._feed_error)
+                self._received.put(None)
                 return
-            if result is None and self._feed_error is not None:
-                self._received.put(self._feed_error)
-            self._received.put(result)
-            if result is None:
-                return
+            self._received.put(data)
             seq += 1
 
     def _take(self) -> Iterator[Parsed]:
-        while (result := self._received.get()) is not None:
-            if isinstance(result, BaseException):
-                raise result
+        while (data := self._received.get()) is not None:
+            if isinstance(data, BaseException):
+                raise data
+            result = ForkingPickler.loads(data)
+            if isinstance(result, _Failed):
+                raise RuntimeError(f"parsing failed:\n{result.message}")
             self._slots.release()
             yield result
 
