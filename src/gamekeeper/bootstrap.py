@@ -77,6 +77,7 @@ def default_registry(
         from gamekeeper.sync.analyze import register_analysis_kinds
         from gamekeeper.sync.deps import SyncDeps
         from gamekeeper.sync.import_pgn import register_import_kinds
+        from gamekeeper.sync.import_procs import default_parse_workers
         from gamekeeper.sync.kinds import register_sync_kinds
 
         sites = upstreams()
@@ -99,7 +100,16 @@ def default_registry(
         register_sync_kinds(registry, deps)
         register_crawl_kinds(registry, deps, store)
         register_analysis_kinds(registry, analysis)
-        register_import_kinds(registry, store)
+        register_import_kinds(
+            registry,
+            store,
+            encoder=store.game_row_encoder(),
+            parse_workers=(
+                default_parse_workers()
+                if settings.parse_workers is None
+                else settings.parse_workers
+            ),
+        )
 
     return JobRegistry(loader=load)
 

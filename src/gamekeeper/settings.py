@@ -120,6 +120,11 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not one
         return value or None
 
+    # -- import ---------------------------------------------------------------
+    #: Processes that parse a PGN import while the job's process stores it; unset:
+    #: cores - 1 (1 on two cores); 0 parses in the job's process (one core).
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
+
     # -- analysis -------------------------------------------------------------
     #: The Stockfish binary; unset: `stockfish` on PATH, else /usr/games/stockfish.
     stockfish_path: str | None = None

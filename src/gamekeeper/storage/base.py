@@ -146,10 +146,21 @@ class JobTx(Protocol):
         ...
 
 
+#: A game as its row, made by the store's `GameRowEncoder` (opaque above storage).
+GameRow = tuple[Any, ...]
+#: What makes a `Game` a `GameRow` for one store: picklable, so another process can
+#: run it (the PGN import's parse processes).
+GameRowEncoder = Callable[[Game], GameRow]
+
+
 class GameTx(Protocol):
     """Game statements inside one transaction: what a job kind writes with its checkpoint."""
 
     def upsert_games(self, games: Sequence[Game], *, job_id: str | None) -> UpsertResult: ...
+
+    def upsert_rows(self, rows: Sequence[GameRow], *, job_id: str | None) -> UpsertResult:
+        """`upsert_games` of games made rows by the store's `GameRowEncoder`."""
+        ...
 
     def existing_game_ids(self, platform: Platform, ids: Iterable[str]) -> set[str]: ...
 

@@ -100,7 +100,7 @@ async def commit_games(
 
 
 def upsert_counters(
-    games: Sequence[Game], result: UpsertResult | None, *, unreadable: int = 0
+    games: Sequence[object], result: UpsertResult | None, *, unreadable: int = 0
 ) -> dict[str, int]:
     """The counters a batch adds: every item `found`, and each game `inserted`, `updated`
     or `skipped_existing` (unchanged, kept as stored on purpose, or repeated in the batch)."""

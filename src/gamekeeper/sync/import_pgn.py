@@ -5,9 +5,12 @@ from the byte offset after the last committed game.
   stream, just after the last committed game; size and modification time are the
   file's when the import started, and a resumed run refuses a file that changed.
 - **Batches**: `batch_games` games or `BATCH_BYTES` of PGN text, whichever comes first,
-  commit with their cursor in one transaction. Each batch is parsed in a thread, so
-  the event loop (heartbeats, watchers, the API) stays free. (Parsing the next batch
-  while one is written gained nothing: both hold the GIL; it only cost memory.)
+  commit with their cursor in one transaction, in file order.
+- **Parse processes** (`parse_workers`, `import_procs`): the job's process splits the
+  file into chunks of games; that many spawned processes parse them into ready rows
+  while the job stores the rows before, so parsing and storing use two cores (the GIL
+  made them take turns in one process). With 0, the single-process path: each batch is
+  parsed in a thread, so the event loop (heartbeats, watchers, the API) stays free.
 - **Progress** is in bytes of the file as stored (compressed bytes for a compressed
   file); `result` carries games/s and MB/s of this run.
 - **Counters**: `found` counts every piece read, games and unreadable pieces;
@@ -26,19 +29,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from gamekeeper.connectors.pgn import OpenedPgn, PgnError, open_pgn, read_pgn_games
-from gamekeeper.domain.games import Game, Platform
+from gamekeeper.connectors.pgn import OpenedPgn, open_pgn, piece_chunks
+from gamekeeper.domain.games import Platform
 from gamekeeper.errors import InvalidInput, SourceUnavailable
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.jobs.registry import JobRegistry
-from gamekeeper.storage.base import AccountStore, GameTx
+from gamekeeper.storage.base import AccountStore, GameRow, GameRowEncoder, GameTx
 from gamekeeper.sync.batches import upsert_counters
 from gamekeeper.sync.import_params import (
     BATCH_BYTES,
@@ -46,7 +50,8 @@ from gamekeeper.sync.import_params import (
     check_path,
     validate_import,
 )
-from gamekeeper.sync.openings import name_untagged
+from gamekeeper.sync.import_parse import ParseSpec, RowBatch, RowBatcher
+from gamekeeper.sync.import_procs import CHUNK_BYTES, ParsePool, in_process
 
 __all__ = [
     "BATCH_BYTES",
@@ -61,8 +66,6 @@ __all__ = [
 #: Imports are their own family; they have no account, so the engine's one-active-job
 #: rule does not apply to them (the CLI refuses a second import of the same file).
 FAMILY: Final = "import"
-#: Games between two looks for a cancel while a batch is read (a few milliseconds).
-STOP_CHECK_EVERY: Final = 32
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +97,20 @@ class ImportCursor:
         }
 
 
-def register_import_kinds(registry: JobRegistry, accounts: AccountStore) -> None:
+def register_import_kinds(
+    registry: JobRegistry,
+    accounts: AccountStore,
+    *,
+    encoder: GameRowEncoder,
+    parse_workers: int = 0,
+) -> None:
+    """Register `import_pgn`.
+
+    Args:
+        encoder: The store's `Game` → row function (run in the parse processes).
+        parse_workers: Parse processes per import; 0 parses in the job's process.
+    """
+
     async def import_pgn(ctx: JobContext, *, path: str, batch_games: int = BATCH_GAMES) -> None:
         """A PGN file (plain, .gz, .bz2, .zst) into the games table, resumable by offset."""
         tracked = frozenset(
@@ -102,80 +118,24 @@ def register_import_kinds(registry: JobRegistry, accounts: AccountStore) -> None
             for account in await accounts.list_accounts()
             if account.platform is Platform.LICHESS
         )
-        await import_pgn_file(ctx, path=path, batch_games=batch_games, tracked=tracked)
+        spec = ParseSpec(encode=encoder, tracked=tracked)
+        await import_pgn_file(
+            ctx, path=path, spec=spec, batch_games=batch_games, parse_workers=parse_workers
+        )
 
     registry.add(import_pgn, family=FAMILY, validate=validate_import)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Batch:
-    """Games read since the last batch, and where the stream stands after them."""
-
-    games: list[Game]
-    errors: list[PgnError]
-    #: The cursor after this batch: where its last item ends in the decompressed stream.
-    end_offset: int
-    #: Bytes of the file as stored consumed so far.
-    position: int
-    #: Whether the stream has ended.
-    last: bool
-
-
-class _BatchReader:
-    """Cuts a PGN stream's items into batches (called from a worker thread)."""
-
-    def __init__(
-        self, opened: OpenedPgn, *, start_offset: int, batch_games: int, batch_bytes: int
-    ) -> None:
-        self._items: Iterator[tuple[Game | PgnError, int]] = read_pgn_games(
-            opened.stream, start_offset=start_offset
-        )
-        self._position = opened.position
-        self._offset = start_offset
-        self._batch_games = batch_games
-        self._batch_bytes = batch_bytes
-
-    def next_batch(self, stop: Callable[[], bool] = lambda: False) -> _Batch:
-        """The next batch; cut short when `stop()` says so (a cancel: the job commits
-        what it read and ends, instead of reading a whole batch first)."""
-        games: list[Game] = []
-        errors: list[PgnError] = []
-        start, end = self._offset, self._offset
-        last = True
-        for count, (item, end) in enumerate(self._items, 1):
-            if isinstance(item, PgnError):
-                errors.append(item)
-            else:
-                games.append(item)
-            full = len(games) >= self._batch_games or end - start >= self._batch_bytes
-            if full or (count % STOP_CHECK_EVERY == 0 and stop()):
-                last = False
-                break
-        self._offset = end
-        return _Batch(
-            # A file without opening tags: named by the book, as Lichess names games.
-            games=name_untagged(games),
-            errors=errors,
-            end_offset=end,
-            position=self._position(),
-            last=last,
-        )
 
 
 async def import_pgn_file(
     ctx: JobContext,
     *,
     path: str,
+    spec: ParseSpec,
     batch_games: int = BATCH_GAMES,
     batch_bytes: int = BATCH_BYTES,
-    tracked: frozenset[str] = frozenset(),
+    parse_workers: int = 0,
 ) -> None:
-    """Store the games of the PGN file at `path`, from the job's cursor on.
-
-    Args:
-        tracked: Lichess user ids (lower-cased usernames) of the accounts gamekeeper
-            syncs: their stored games are not overwritten (see the module docstring).
-    """
+    """Store the games of the PGN file at `path`, from the job's cursor on."""
     stat = _stat(path)
     cursor = ImportCursor.from_json(ctx.resume_from)
     if cursor is None:
@@ -193,26 +153,20 @@ async def import_pgn_file(
         unit="bytes",
     )
     opened = _open(path)
-    reader = _BatchReader(
-        opened, start_offset=cursor.offset, batch_games=batch_games, batch_bytes=batch_bytes
+    chunks = (
+        (pieces, opened.position())
+        for pieces in piece_chunks(opened.stream, cursor.offset, spec.max_game_bytes, CHUNK_BYTES)
     )
-    meter = _Meter(path=path, size=stat.st_size, start_offset=cursor.offset)
+    pool = ParsePool(parse_workers, spec) if parse_workers > 0 else None
     try:
-        while True:
-            batch = await _in_thread(lambda: reader.next_batch(lambda: ctx.cancel_requested))
-            for error in batch.errors:
-                ctx.item_error(error.item, error.message)
-            cursor = ImportCursor(
-                offset=batch.end_offset, path=path, size=cursor.size, mtime_ns=cursor.mtime_ns
-            )
-            await ctx.checkpoint(cursor.to_json(), _writer(batch, ctx.job_id, tracked))
-            meter.add(batch)
-            await ctx.report_progress(batch.position, stat.st_size)
-            ctx.set_result(meter.result())
-            ctx.raise_if_cancelled()
-            if batch.last:
-                break
+        parsed = pool.start(chunks) if pool is not None else in_process(chunks, spec)
+        reader = RowBatcher(
+            parsed, start_offset=cursor.offset, batch_games=batch_games, batch_bytes=batch_bytes
+        )
+        await _store_batches(ctx, reader, cursor, stat.st_size, spec.tracked)
     finally:
+        if pool is not None:
+            await asyncio.to_thread(pool.close)
         opened.stream.close()
     damage = opened.damage()
     if damage is not None:
@@ -220,6 +174,29 @@ async def import_pgn_file(
             f"{path}: {damage} (a truncated download?); the games before it are stored"
         )
     await ctx.skip_phase("analyzing", "no analysis plugins enabled")
+
+
+async def _store_batches(
+    ctx: JobContext,
+    reader: RowBatcher,
+    cursor: ImportCursor,
+    size: int,
+    tracked: frozenset[str],
+) -> None:
+    """Commit each batch with the cursor after it, until the stream ends or a cancel."""
+    meter = _Meter(path=cursor.path, size=size, start_offset=cursor.offset)
+    while True:
+        batch = await _in_thread(lambda: reader.next_batch(lambda: ctx.cancel_requested))
+        for error in batch.errors:
+            ctx.item_error(error.item, error.message)
+        cursor = dataclasses.replace(cursor, offset=batch.end_offset)
+        await ctx.checkpoint(cursor.to_json(), _writer(batch, ctx.job_id, tracked))
+        meter.add(batch)
+        await ctx.report_progress(batch.position, size)
+        ctx.set_result(meter.result())
+        ctx.raise_if_cancelled()
+        if batch.last:
+            return
 
 
 def _stat(path: str) -> os.stat_result:
@@ -236,7 +213,7 @@ def _open(path: str) -> OpenedPgn:
         raise SourceUnavailable(f"cannot read {path}: {exc.strerror}") from None
 
 
-async def _in_thread(read: Callable[[], _Batch]) -> _Batch:
+async def _in_thread(read: Callable[[], RowBatch]) -> RowBatch:
     """Run `read` in a thread, so the event loop (heartbeats, watchers, the API) stays
     free while a batch is parsed. A cancel waits for the thread: it holds the stream,
     which is closed next."""
@@ -254,36 +231,29 @@ async def _in_thread(read: Callable[[], _Batch]) -> _Batch:
 
 
 def _writer(
-    batch: _Batch, job_id: str, tracked: frozenset[str]
+    batch: RowBatch, job_id: str, tracked: frozenset[str]
 ) -> Callable[[GameTx], dict[str, int]]:
     """What a batch's checkpoint writes: its games, and the counters that say how."""
-    games = batch.games
+    rows = batch.rows
 
     def write(tx: GameTx) -> dict[str, int]:
-        fresh = _without_synced(tx, games, tracked)
-        result = tx.upsert_games(fresh, job_id=job_id) if fresh else None
+        fresh = _without_synced(tx, batch) if tracked else rows
+        result = tx.upsert_rows(fresh, job_id=job_id) if fresh else None
         # Skipped: stored Lichess games, unchanged games, and repeats within the batch.
-        return upsert_counters(games, result, unreadable=len(batch.errors))
+        return upsert_counters(rows, result, unreadable=len(batch.errors))
 
     return write
 
 
-def _without_synced(tx: GameTx, games: Sequence[Game], tracked: frozenset[str]) -> Sequence[Game]:
-    """`games` without the stored games of tracked Lichess accounts (see the module
-    docstring)."""
-    if not tracked:
-        return games
-    ids = [
-        g.platform_game_id
-        for g in games
-        if g.platform is Platform.LICHESS and (g.white.id in tracked or g.black.id in tracked)
-    ]
+def _without_synced(tx: GameTx, batch: RowBatch) -> Sequence[GameRow]:
+    """The batch's rows without the stored games of tracked Lichess accounts (see the
+    module docstring)."""
+    ids = list(batch.tracked.values())
     stored = tx.existing_game_ids(Platform.LICHESS, ids) if ids else set()
     if not stored:
-        return games
-    return [
-        g for g in games if g.platform is not Platform.LICHESS or g.platform_game_id not in stored
-    ]
+        return batch.rows
+    dropped = {index for index, game_id in batch.tracked.items() if game_id in stored}
+    return [row for index, row in enumerate(batch.rows) if index not in dropped]
 
 
 class _Meter:
@@ -297,8 +267,8 @@ class _Meter:
         self._games = 0
         self._position = 0
 
-    def add(self, batch: _Batch) -> None:
-        self._games += len(batch.games)
+    def add(self, batch: RowBatch) -> None:
+        self._games += len(batch.rows)
         self._position = batch.position
 
     def result(self) -> dict[str, Any]:

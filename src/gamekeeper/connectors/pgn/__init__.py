@@ -13,7 +13,14 @@ from gamekeeper.connectors.pgn.games import (
     record_to_game,
 )
 from gamekeeper.connectors.pgn.movetext import Movetext, parse_movetext
-from gamekeeper.connectors.pgn.reader import DEFAULT_MAX_GAME_BYTES, PgnError, PgnRecord, iter_pgn
+from gamekeeper.connectors.pgn.reader import (
+    DEFAULT_MAX_GAME_BYTES,
+    PgnError,
+    PgnRecord,
+    iter_pgn,
+    read_pieces,
+)
+from gamekeeper.connectors.pgn.segments import Piece, piece_chunks
 from gamekeeper.connectors.pgn.writer import game_to_pgn
 
 __all__ = [
@@ -22,12 +29,15 @@ __all__ = [
     "OpenedPgn",
     "PgnError",
     "PgnRecord",
+    "Piece",
     "game_to_pgn",
     "iter_pgn",
     "lichess_game_id",
     "open_pgn",
     "parse_movetext",
     "pgn_content_key",
+    "piece_chunks",
     "read_pgn_games",
+    "read_pieces",
     "record_to_game",
 ]

@@ -24,7 +24,7 @@ right for most legacy PGN files).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Final
 
@@ -39,7 +39,7 @@ from gamekeeper.connectors.pgn.movetext import (
 from gamekeeper.connectors.pgn.segments import CHUNK_BYTES, segments
 from gamekeeper.connectors.pgn.tags import fast_header, slow_header
 
-__all__ = ["DEFAULT_MAX_GAME_BYTES", "PgnError", "PgnRecord", "iter_pgn"]
+__all__ = ["DEFAULT_MAX_GAME_BYTES", "PgnError", "PgnRecord", "iter_pgn", "read_pieces"]
 
 #: A game bigger than this is reported and skipped: no real game comes close, and the
 #: bound keeps memory flat whatever the file holds.
@@ -100,7 +100,19 @@ def iter_pgn(
         start_offset: Where to start in the decompressed stream: 0, or the `end_offset`
             of an item read before. A stream that cannot seek is read up to it.
     """
-    for offset, end, data in segments(stream, start_offset, max_game_bytes, chunk_bytes):
+    pieces = segments(stream, start_offset, max_game_bytes, chunk_bytes)
+    return read_pieces(pieces, max_game_bytes=max_game_bytes)
+
+
+def read_pieces(
+    pieces: Iterable[tuple[int, int, bytes | None]],
+    *,
+    max_game_bytes: int = DEFAULT_MAX_GAME_BYTES,
+) -> Iterator[PgnRecord | PgnError]:
+    """The games and errors of pieces cut by `segments.segments` (offset, end offset,
+    bytes or None for an oversized piece): `iter_pgn` without its split, so that the
+    split and the rest can run in different processes."""
+    for offset, end, data in pieces:
         if data is None:
             yield _error(offset, end, f"game larger than {max_game_bytes} bytes", "")
         elif (record := _read_usual(offset, end, data)) is not None:

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import BinaryIO, Final
 
 CHUNK_BYTES: Final = 1024 * 1024
+#: A piece: its offset, its end offset, and its bytes (None: longer than allowed).
+Piece = tuple[int, int, bytes | None]
 #: A piece this long without a tag line is cut at its last untagged game start.
 _UNTAGGED_RUN_BYTES: Final = 4 * 1024 * 1024
 #: Longest line kept while skipping an oversized game (a tag line is far shorter).
@@ -154,6 +156,23 @@ def segments(
         if fresh:
             yield from state.untagged_cut(limit)
         state.trim(limit)
+
+
+def piece_chunks(
+    stream: BinaryIO, start_offset: int, max_game_bytes: int, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[list[Piece]]:
+    """The pieces of `segments`, in lists of about `chunk_bytes` of text (at least one
+    piece each): what one parse process is handed at a time."""
+    chunk: list[Piece] = []
+    size = 0
+    for piece in segments(stream, start_offset, max_game_bytes, CHUNK_BYTES):
+        chunk.append(piece)
+        size += piece[1] - piece[0] if piece[2] is not None else 0
+        if size >= chunk_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def _last_untagged_start(buf: bytes, start: int, limit: int) -> int | None:

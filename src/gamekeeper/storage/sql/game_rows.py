@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import sqlalchemy as sa
 
 from gamekeeper.domain.games import (
     Eval,
@@ -21,6 +20,9 @@ from gamekeeper.domain.games import (
     Winner,
 )
 from gamekeeper.storage.base import StoredGame
+
+if TYPE_CHECKING:  # a parse process imports this module: it has no use for SQLAlchemy
+    import sqlalchemy as sa
 
 
 def digest(game: Game) -> str:
@@ -87,12 +89,25 @@ ROW_COLUMNS = (
 DIGEST = ROW_COLUMNS.index("digest")
 
 
+#: The columns after the game's own: the batch's job and time, filled by the upsert.
+BATCH_COLUMNS = ("first_job_id", "last_job_id", "created_at", "updated_at")
+#: Where `game_row` puts the game's key, whether it has moves, and its digest.
+PLATFORM, GAME_ID, MOVES = (ROW_COLUMNS.index(c) for c in ("platform", "platform_game_id", "moves"))
+
+
 def game_values(game: Game, *, job_id: str | None, now: Any, sqlite: bool) -> tuple[Any, ...]:
-    """A game's row as the driver takes it, in `ROW_COLUMNS` order.
+    """A game's row as the driver takes it, in `ROW_COLUMNS` order (`now` already
+    driver-ready)."""
+    return (*game_row(game, sqlite=sqlite), job_id, job_id, now, now)
+
+
+def game_row(game: Game, *, sqlite: bool) -> tuple[Any, ...]:
+    """A game's own columns as the driver takes them: `ROW_COLUMNS` without
+    `BATCH_COLUMNS`. Picklable and compact, so a parse process can make it.
 
     The hot path of every sync and import: values are prepared here (orjson for JSON,
     one string format for SQLite datetimes) instead of by SQLAlchemy's per-value bind
-    processors, and no intermediate dict is built. `now` is already driver-ready.
+    processors, and no intermediate dict is built.
     """
     white, black, opening, moves = game.white, game.black, game.opening, game.moves
     clocks, evals = game.clocks, game.evals
@@ -136,10 +151,6 @@ def game_values(game: Game, *, job_id: str | None, now: Any, sqlite: bool) -> tu
         game.url,
         game.raw,
         digest(game),
-        job_id,
-        job_id,
-        now,
-        now,
     )
 
 

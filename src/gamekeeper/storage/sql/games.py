@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,15 @@ from gamekeeper.domain.games import (
 )
 from gamekeeper.storage.base import MissingMovesQuery, UpsertResult
 from gamekeeper.storage.sql.engine import one_of, upsert
-from gamekeeper.storage.sql.game_rows import DIGEST, ROW_COLUMNS, game_values, sqlite_time
+from gamekeeper.storage.sql.game_rows import (
+    DIGEST,
+    GAME_ID,
+    MOVES,
+    PLATFORM,
+    ROW_COLUMNS,
+    game_row,
+    sqlite_time,
+)
 from gamekeeper.storage.sql.schema import cursors, games
 
 #: Keys per `IN (...)` lookup; far below SQLite's variable limit.
@@ -46,33 +55,39 @@ def _worth_updating(excluded: Any) -> sa.ColumnElement[bool]:
 
 
 def upsert_games(conn: sa.Connection, batch: Sequence[Game], *, job_id: str | None) -> UpsertResult:
-    """Insert new games, update changed ones, skip unchanged ones; count each.
+    """Insert new games, update changed ones, skip unchanged ones; count each."""
+    sqlite = conn.dialect.name == "sqlite"
+    return upsert_rows(conn, [game_row(g, sqlite=sqlite) for g in batch], job_id=job_id)
+
+
+def upsert_rows(
+    conn: sa.Connection, batch: Sequence[tuple[Any, ...]], *, job_id: str | None
+) -> UpsertResult:
+    """`upsert_games` of games already made rows by `game_row` (for this dialect).
 
     One lookup of the batch's keys sorts the games, then one executemany upserts those
     to write (psycopg pipelines it; RETURNING would force a slower multi-VALUES form).
     """
-    sqlite = conn.dialect.name == "sqlite"
     now: Any = datetime.now(UTC)
-    if sqlite:
+    if conn.dialect.name == "sqlite":
         now = sqlite_time(now)
-    latest: dict[tuple[Platform, str], Game] = {}
-    for game in batch:  # the last record of a game in a batch wins
-        latest[(game.platform, game.platform_game_id)] = game
+    latest: dict[tuple[Platform, str], tuple[Any, ...]] = {}
+    for row in batch:  # the last record of a game in a batch wins
+        latest[(Platform(row[PLATFORM]), row[GAME_ID])] = row
     stored = _stored_state(conn, latest.keys())
     rows, inserted, updated, skipped = [], 0, 0, 0
-    for key, game in latest.items():
-        row = game_values(game, job_id=job_id, now=now, sqlite=sqlite)
+    tail = (job_id, job_id, now, now)
+    for key, row in latest.items():
         state = stored.get(key)
+        no_moves = row[MOVES] is None
         if state is None:
             inserted += 1
-        elif (game.moves is None and state[1]) or (
-            state[0] == row[DIGEST] and (state[1] or game.moves is None)
-        ):
+        elif (no_moves and state[1]) or (state[0] == row[DIGEST] and (state[1] or no_moves)):
             skipped += 1
             continue
         else:
             updated += 1
-        rows.append(row)
+        rows.append(row + tail)
     if rows:
         conn.exec_driver_sql(_upsert_sql(conn.dialect), rows)
     return UpsertResult(inserted=inserted, updated=updated, skipped_existing=skipped)
@@ -114,15 +129,35 @@ def _stored_state(
     wanted = set(keys)
     ids = sorted({game_id for _, game_id in wanted})
     found: dict[tuple[Platform, str], tuple[str, bool]] = {}
+    sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        stmt = sa.select(
-            games.c.platform, games.c.platform_game_id, games.c.digest, games.c.moves.is_not(None)
-        ).where(one_of(games.c.platform_game_id, ids[start : start + LOOKUP_CHUNK], conn.dialect))
-        for platform, game_id, game_digest, has_moves in conn.execute(stmt):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        if sqlite:
+            # The hot path of an import: a plain statement, no expression built per id.
+            rows: Iterable[Any] = conn.exec_driver_sql(_sqlite_lookup(len(chunk)), tuple(chunk))
+        else:
+            rows = conn.execute(
+                sa.select(
+                    games.c.platform,
+                    games.c.platform_game_id,
+                    games.c.digest,
+                    games.c.moves.is_not(None),
+                ).where(one_of(games.c.platform_game_id, chunk, conn.dialect))
+            )
+        for platform, game_id, game_digest, has_moves in rows:
             key = (Platform(platform), game_id)
             if key in wanted:
                 found[key] = (game_digest, bool(has_moves))
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def _sqlite_lookup(count: int) -> str:
+    marks = ", ".join("?" * count)
+    return (
+        "SELECT platform, platform_game_id, digest, moves IS NOT NULL FROM games "
+        f"WHERE platform_game_id IN ({marks})"
+    )
 
 
 def existing_game_ids(conn: sa.Connection, platform: Platform, ids: Iterable[str]) -> set[str]:

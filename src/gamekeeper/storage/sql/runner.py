@@ -24,7 +24,7 @@ from gamekeeper.domain.jobs import Job
 from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.errors import GamekeeperError, InvalidInput, StorageError
 from gamekeeper.storage.analyses import AnalysisRow
-from gamekeeper.storage.base import UpsertResult
+from gamekeeper.storage.base import GameRow, GameRowEncoder, UpsertResult
 from gamekeeper.storage.sql import analyses as sql_analyses
 from gamekeeper.storage.sql import games as sql_games
 from gamekeeper.storage.sql import jobs as sql_jobs
@@ -35,6 +35,7 @@ from gamekeeper.storage.sql.engine import (
     lock_for_job_creation,
     normalise_url,
 )
+from gamekeeper.storage.sql.game_rows import game_row
 
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -64,6 +65,9 @@ class SqlTx:
 
     def upsert_games(self, games: Sequence[Game], *, job_id: str | None) -> UpsertResult:
         return sql_games.upsert_games(self.conn, games, job_id=job_id)
+
+    def upsert_rows(self, rows: Sequence[GameRow], *, job_id: str | None) -> UpsertResult:
+        return sql_games.upsert_rows(self.conn, rows, job_id=job_id)
 
     def existing_game_ids(self, platform: Platform, ids: Iterable[str]) -> set[str]:
         return sql_games.existing_game_ids(self.conn, platform, ids)
@@ -173,6 +177,11 @@ class SqlRunner:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def game_row_encoder(self) -> GameRowEncoder:
+        """What makes a `Game` the row `SqlTx.upsert_rows` takes on this database: a
+        picklable function, so parse processes can run it."""
+        return functools.partial(game_row, sqlite=self.dialect == "sqlite")
 
     def conninfo(self) -> str:
         """The database as a libpq URL (for psycopg connections beside the engine's)."""
