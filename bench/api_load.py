@@ -3,7 +3,9 @@
 As a user runs it: a real `gamekeeper serve` (its own process, SQLite) syncs N games
 from an emulated Lichess (its own process, unthrottled, on loopback). In the same run:
 
-1. alone: the sync with nobody watching (the server's own timestamps time it);
+1. alone: the sync with nobody watching but one slow poller (the server's own
+   timestamps time it, from the job's start to the end of its fetch; the analyzing
+   phase that follows is cancelled: it is analysis, timed by bench/analysis.py);
 2. under load: the same sync on a fresh database while `--clients` clients poll
    `GET /api/jobs/{id}` (each waits `--poll-interval` between answers) and `--watchers`
    clients read `GET /api/jobs/{id}/events` (server-sent events) to the end.
@@ -115,7 +117,8 @@ async def poller(
         response = await client.get(f"/api/jobs/{job_id}")
         out.append(time.perf_counter() - started)
         response.raise_for_status()
-        if response.json()["status"] in ("completed", "failed", "cancelled"):
+        job = response.json()
+        if job["phase"] == "analyzing" or job["status"] in ("completed", "failed", "cancelled"):
             done.set()
         await asyncio.sleep(interval)
 
@@ -133,10 +136,13 @@ async def watcher(client: httpx.AsyncClient, job_id: str) -> int:
 
 
 def seconds_of(job: dict[str, Any]) -> float:
-    if job["status"] != "completed":
-        raise SystemExit(f"the sync ended {job['status']}: {job.get('error')}")
+    """The sync's ingest, by the server's clock: the job's start to its fetch's end."""
+    if job["status"] == "failed":
+        raise SystemExit(f"the sync failed: {job.get('error')}")
+    phases = {p["name"]: p for p in job["phases"]}
+    ended = phases["enriching"]["finished_at"] or phases["fetching"]["finished_at"]
     started = datetime.fromisoformat(job["started_at"])
-    return (datetime.fromisoformat(job["finished_at"]) - started).total_seconds()
+    return (datetime.fromisoformat(ended) - started).total_seconds()
 
 
 async def run_sync(url: str, token: str, args: argparse.Namespace, loaded: bool) -> dict[str, Any]:
@@ -165,6 +171,9 @@ async def run_sync(url: str, token: str, args: argparse.Namespace, loaded: bool)
         count = args.watchers if loaded else 0
         watchers = [asyncio.create_task(watcher(client, job_id)) for _ in range(count)]
         await asyncio.gather(*tasks)
+        # The analyzing phase that follows the fetch is analysis, not ingest (see
+        # bench/analysis.py): stop it, and the event streams end.
+        await client.post(f"/api/jobs/{job_id}/cancel")  # 409 if it already ended
         events = await asyncio.gather(*watchers)
         job = (await client.get(f"/api/jobs/{job_id}")).json()
         idle: list[float] = []
