@@ -90,7 +90,7 @@ def serve(env: dict[str, str], workdir: Path, port: int) -> tuple[subprocess.Pop
         env=env,
         cwd=workdir,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=None,  # the server's own errors, if any, go to ours
         text=True,
     )
     assert proc.stdout is not None
