@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 
 import uvicorn
@@ -59,4 +60,9 @@ class _AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
+            # Everything loaded so far (the app, its routes, the libraries) lives as long
+            # as the process: out of the collector's sight, a full collection during a
+            # sync scans only what came since, and the API stalls that much less.
+            gc.collect()
+            gc.freeze()
             self.console.print(self.message, highlight=False)

@@ -15,6 +15,8 @@ from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.streams import while_signed_in
 from gamekeeper.api.views import job_out, jobs_out
+from gamekeeper.bootstrap import Services
+from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.errors import InvalidInput
@@ -106,6 +108,12 @@ def _last_version(value: str | None) -> int:
         return -1
 
 
+async def _account_of(services: Services, job: Job) -> Account | None:
+    if job.account_id is None:
+        return None
+    return (await services.accounts.by_ids([job.account_id])).get(job.account_id)
+
+
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse)
 async def job_events(
     request: Request,
@@ -120,11 +128,14 @@ async def job_events(
     early, without `end`, once its token is revoked or expires.
     """
     seen = _last_version(last_event_id)
+    # A job's account is fixed: read once per stream, not once per event (a sync sends
+    # many, to every watcher).
+    account = await _account_of(services, job)
     snapshots = while_signed_in(request, services, services.jobs.watch(job.id))
     async for snapshot in snapshots:
         if snapshot.version > seen:
             seen = snapshot.version
-            payload = await job_out(services, snapshot)
+            payload = JobOut.of(snapshot, account)
             yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=str(seen))
     if await services.users.authenticate(request.state.token) is not None:
         yield ServerSentEvent(data={"status": "end"}, event="end")

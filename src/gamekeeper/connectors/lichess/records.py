@@ -344,3 +344,11 @@ def decode_line(line: bytes, position: str, *, moves_requested: bool = True) -> 
             RecordError(item=game_id or position, message=message, raw=text), game_id, None
         )
     return DecodedLine(game, game_id, json_int(raw.get("createdAt")))
+
+
+def decode_lines(lines: Sequence[bytes], first: int, *, moves_requested: bool) -> list[DecodedLine]:
+    """`decode_line` of each line, numbered from `first` (one slice of a stream)."""
+    return [
+        decode_line(line, f"line {number}", moves_requested=moves_requested)
+        for number, line in enumerate(lines, first)
+    ]

@@ -54,9 +54,6 @@ def skip_to(stream: BinaryIO, offset: int, chunk_bytes: int) -> None:
         remaining -= skipped
 
 
-Piece = tuple[int, int, bytes | None]
-
-
 class _Splitter:
     """The state between chunks. `buf` starts with the newline before the current
     piece's first line (a made-up one at the start), so the regex sees every line
