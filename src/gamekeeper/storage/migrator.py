@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 #: The newest migration's revision. A new migration changes it too
 #: (`tests/unit/test_migrator.py` checks it is Alembic's head).
-HEAD_REVISION: Final = "0006"
+HEAD_REVISION: Final = "0007"
 
 
 def _config(connection: sa.Connection | None = None) -> Config:

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gamekeeper.analysis.base import AnalysisPlugin
-from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.limits import INT32_MAX, check_int, check_optional_int
 from gamekeeper.domain.users import Role
 from gamekeeper.errors import AccountNotFound, InvalidInput
@@ -126,22 +125,18 @@ def _with_plugins(query: PendingQuery, plugins: Sequence[AnalysisPlugin]) -> Pen
 async def analyze_synced(
     ctx: JobContext,
     deps: AnalysisDeps | None,
-    account: Account,
     *,
     engine: bool,
     resume: Any,
 ) -> None:
     """A sync's `analyzing` phase: every plugin on the games this job inserted or changed;
-    with the engine only when asked (`analyze: true` or the account's `auto_analyze`)."""
+    with the engine only when asked (`analyze: true` or the account's `auto_analyze`).
+    The job's own games are the account's: no player filter is needed."""
     if deps is None:
         await ctx.skip_phase("analyzing", "no analysis plugins enabled")
         return
     plugins = choose_plugins(deps.plugins(), None)
-    query = PendingQuery(
-        plugins=versions(plugins),
-        players=((account.platform, account.player_id),),
-        job_id=ctx.job_id,
-    )
+    query = PendingQuery(plugins=versions(plugins), job_id=ctx.job_id)
     base = ctx.resume_from if isinstance(ctx.resume_from, dict) else {}
     sync_result = ctx.job.result if isinstance(ctx.job.result, dict) else {}
     plan = AnalysisPlan(query=query, plugins=plugins, engine=engine, nodes=deps.nodes)

@@ -113,13 +113,8 @@ class SyncKinds:
         if not moves:
             await ctx.skip_phase("analyzing", "metadata only: no moves to analyse yet")
             return
-        await analyze_synced(
-            ctx,
-            self.deps.analysis,
-            account,
-            engine=analyze or account.auto_analyze,
-            resume=resumed,
-        )
+        engine = analyze or account.auto_analyze
+        await analyze_synced(ctx, self.deps.analysis, engine=engine, resume=resumed)
 
     async def fetch_account(
         self,

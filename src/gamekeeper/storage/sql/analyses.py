@@ -66,18 +66,32 @@ def _after(started: datetime | None, last_id: int) -> sa.ColumnElement[bool]:
     )
 
 
+def _continuing(query: PendingQuery) -> list[sa.ColumnElement[bool]]:
+    """The games after `query.after` in the query's order."""
+    if query.after is None:
+        return []
+    if query.job_id is not None:
+        return [games.c.id < query.after[1]]
+    return [_after(*query.after)]
+
+
+def _order(query: PendingQuery) -> list[sa.UnaryExpression[Any]]:
+    """Newest first; a job's own games by id (a range of `ix_games_last_job`, so each
+    batch costs its own size, not the job's whole history)."""
+    if query.job_id is not None:
+        return [games.c.id.desc()]
+    return [games.c.start_time.desc().nulls_last(), games.c.id.desc()]
+
+
 def pending_games(conn: sa.Connection, query: PendingQuery) -> list[StoredGame]:
-    stmt = games.select().where(*_pending_filters(query))
-    if query.after is not None:
-        stmt = stmt.where(_after(*query.after))
-    stmt = stmt.order_by(games.c.start_time.desc().nulls_last(), games.c.id.desc())
-    return [row_to_game(r) for r in conn.execute(stmt.limit(query.limit)).mappings()]
+    stmt = games.select().where(*_pending_filters(query), *_continuing(query))
+    stmt = stmt.order_by(*_order(query)).limit(query.limit)
+    return [row_to_game(r) for r in conn.execute(stmt).mappings()]
 
 
 def count_pending(conn: sa.Connection, query: PendingQuery) -> int:
-    stmt = sa.select(sa.func.count()).select_from(games).where(*_pending_filters(query))
-    if query.after is not None:
-        stmt = stmt.where(_after(*query.after))
+    where = [*_pending_filters(query), *_continuing(query)]
+    stmt = sa.select(sa.func.count()).select_from(games).where(*where)
     return int(conn.execute(stmt).scalar_one())
 
 

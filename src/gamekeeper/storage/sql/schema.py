@@ -197,6 +197,8 @@ games = sa.Table(
     sa.Index("ix_games_white", "white_id", "platform", "start_time"),
     sa.Index("ix_games_black", "black_id", "platform", "start_time"),
     sa.Index("ix_games_start_time", "start_time"),
+    # The games a job stored, in id order: a sync's analyzing phase walks them.
+    sa.Index("ix_games_last_job", "last_job_id", "id"),
 )
 
 analyses = sa.Table(
