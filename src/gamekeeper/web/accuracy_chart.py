@@ -11,7 +11,17 @@ import math
 from collections.abc import Sequence
 
 from gamekeeper.services.stats import AccuracyMean
-from gamekeeper.web.charts import MONTHS, WIDTH, Plot, _e, _n, _svg, _y_axis, empty_chart
+from gamekeeper.web.charts import (
+    MONTHS,
+    WIDTH,
+    Plot,
+    _e,
+    _n,
+    _svg,
+    _x_tick,
+    _y_axis,
+    empty_chart,
+)
 
 #: Accuracy is a percentage: the axis always shows all of it, so months compare honestly.
 Y_TICKS = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
@@ -55,14 +65,7 @@ def accuracy_chart(months: Sequence[AccuracyMean], *, chart_id: str = "chart-acc
         return plot.bottom - plot.height * accuracy / Y_TICKS[-1]
 
     body = _y_axis(plot, Y_TICKS, y_of, "{:.0f}%")
-    for index, label in _labels(first, last):
-        x = x_of(index)
-        body.append(
-            f'<line class="axis" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(plot.bottom)}" '
-            f'y2="{_n(plot.bottom + 4)}"/>'
-            f'<text class="tick" x="{_n(x)}" y="{_n(plot.bottom + 18)}" '
-            f'text-anchor="middle">{_e(label)}</text>'
-        )
+    body.extend(_x_tick(plot, x_of(index), label) for index, label in _labels(first, last))
     coords = [(x_of(month_index(m.key)), y_of(m.accuracy)) for m in months]
     if len(coords) > 1:
         path = " ".join(f"{_n(x)},{_n(y)}" for x, y in coords)

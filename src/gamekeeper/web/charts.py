@@ -101,6 +101,16 @@ def _legend(items: Sequence[tuple[str, str]], y: float, x: float = 0) -> list[st
     return parts
 
 
+def _x_tick(plot: Plot, x: float, label: str) -> str:
+    """A tick mark under the plot at `x`, with its label."""
+    return (
+        f'<line class="axis" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(plot.bottom)}" '
+        f'y2="{_n(plot.bottom + 4)}"/>'
+        f'<text class="tick" x="{_n(x)}" y="{_n(plot.bottom + 18)}" '
+        f'text-anchor="middle">{_e(label)}</text>'
+    )
+
+
 def _y_axis(
     plot: Plot, ticks: Sequence[float], y_of: Callable[[float], float], fmt: str = "{:,.0f}"
 ) -> list[str]:
@@ -172,14 +182,7 @@ def rating_chart(series: Sequence[RatingSeries], *, chart_id: str = "chart-ratin
         return plot.bottom - plot.height * (rating - lo) / (hi - lo)
 
     body = _y_axis(plot, y_ticks, y_of)
-    for day, label in _time_ticks(first, last):
-        x = x_of(day)
-        body.append(
-            f'<line class="axis" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(plot.bottom)}" '
-            f'y2="{_n(plot.bottom + 4)}"/>'
-            f'<text class="tick" x="{_n(x)}" y="{_n(plot.bottom + 18)}" '
-            f'text-anchor="middle">{_e(label)}</text>'
-        )
+    body.extend(_x_tick(plot, x_of(day), label) for day, label in _time_ticks(first, last))
     legend: list[tuple[str, str]] = []
     dots = len(points) <= MAX_DOTS
     for index, line in enumerate(series):
