@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import queue
 import signal
 import sys
@@ -43,13 +42,6 @@ DEPTH_PER_WORKER: Final = 8
 _JOIN_S: Final = 5.0
 #: Spawned: a fresh interpreter, never a fork of a process with threads and a loop.
 _CONTEXT: Final = "spawn"
-
-
-def default_parse_workers() -> int:
-    """Parse processes by default: one per core but the one that stores (0 on one core:
-    the single-process path)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max((cores or 1) - 1, 0)
 
 
 #: What a parse process sends when it has no more chunks (`Connection.send(None)`).
@@ -101,6 +93,20 @@ def _without_main() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Start processes with SIGINT blocked: a child inherits the mask, so a Ctrl-C sent
+    to the terminal's group while it is still importing our modules (before `serve`
+    ignores SIGINT) stays pending instead of printing a KeyboardInterrupt traceback.
+    The job's process gets its own Ctrl-C when the mask is restored; it is what stops
+    the children."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class ParsePool:
     """N parse processes fed chunks of one stream, their results read in order.
 
@@ -138,7 +144,7 @@ class ParsePool:
                 name=f"gamekeeper-parse-{n}",
                 daemon=True,
             )
-            with _without_main():
+            with _without_main(), _sigint_blocked():
                 process.start()
             # The process holds the other ends: only it (or its death) can end them.
             task_r.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from gamekeeper.connectors.pgn import Piece, piece_chunks
 from gamekeeper.domain.games import Game
 from gamekeeper.sync.import_parse import Parsed, ParseSpec, RowBatcher
-from gamekeeper.sync.import_procs import ParsePool, default_parse_workers, in_process
+from gamekeeper.sync.import_procs import ParsePool, in_process
 from tests.fixtures.pgn.dumps import dump, game_id
 
 #: Junk between games: a damaged piece the reader reports and reads past.
@@ -104,6 +105,23 @@ def test_a_parse_process_that_dies_fails_the_import() -> None:
         pool.close()
 
 
+def test_a_ctrl_c_while_a_parse_process_starts_does_not_reach_it() -> None:
+    # A terminal's Ctrl-C goes to the whole group, parse processes included, and may come
+    # while one is still importing our modules, before it can ignore SIGINT.
+    spec = ParseSpec(encode=key_row)
+    expected = flat(in_process(chunks(text()), spec))
+    pool = ParsePool(2, spec, depth=2)
+    try:
+        results = pool.start(chunks(text()))
+        for pid in pool.pids:
+            os.kill(pid, signal.SIGINT)
+        assert flat(results) == expected
+    finally:
+        pool.close()
+    # and the job's own process still gets its Ctrl-C
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
 def test_closing_ends_the_processes_at_once() -> None:
     pool = ParsePool(2, ParseSpec(encode=key_row), depth=1)
     results = pool.start(chunks(text()))
@@ -114,7 +132,3 @@ def test_closing_ends_the_processes_at_once() -> None:
         # Reaped by `close`: the pid is no process of ours any more.
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-
-
-def test_the_default_leaves_a_core_to_the_job() -> None:
-    assert default_parse_workers() == len(os.sched_getaffinity(0)) - 1
