@@ -25,12 +25,13 @@ import orjson
 
 from gamekeeper.analysis.analyzer import analyze_game
 from gamekeeper.analysis.cache import InMemoryEvalCache
-from gamekeeper.analysis.engine import EnginePool, default_workers, resolve_engine_path
+from gamekeeper.analysis.engine import EnginePool, resolve_engine_path
 from gamekeeper.analysis.plugins import builtin_plugins
 from gamekeeper.analysis.positions import replay
 from gamekeeper.connectors.lichess import parse_game
 from gamekeeper.domain.games import Game
 from gamekeeper.emulators.lichess_records import LichessCorpus
+from gamekeeper.settings import spare_cores
 
 
 def corpus_games(count: int, seed: int) -> list[Game]:
@@ -99,7 +100,7 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=12)
     parser.add_argument("--nodes", type=int, default=20000)
     parser.add_argument("--history", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--workers", type=int, default=max(1, spare_cores()))
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     path = resolve_engine_path(os.environ.get("GAMEKEEPER_STOCKFISH_PATH"))

@@ -69,7 +69,6 @@ def default_registry(
     and `upstreams` built, when a kind is first looked up)."""
 
     def load(registry: JobRegistry) -> None:
-        from gamekeeper.analysis.engine import default_workers
         from gamekeeper.analysis.registry import available_plugins
         from gamekeeper.connectors.chesscom.source import ChessComSource
         from gamekeeper.connectors.lichess.source import LichessSource
@@ -77,7 +76,6 @@ def default_registry(
         from gamekeeper.sync.analyze import register_analysis_kinds
         from gamekeeper.sync.deps import SyncDeps
         from gamekeeper.sync.import_pgn import register_import_kinds
-        from gamekeeper.sync.import_procs import default_parse_workers
         from gamekeeper.sync.kinds import register_sync_kinds
 
         sites = upstreams()
@@ -85,7 +83,7 @@ def default_registry(
             store=store,
             plugins=available_plugins,
             engine_path=settings.stockfish_path,
-            workers=settings.engine_workers or default_workers(),
+            workers=settings.engines,
             hash_mb=settings.engine_hash_mb,
             nodes=settings.analysis_nodes,
         )
@@ -104,11 +102,7 @@ def default_registry(
             registry,
             store,
             encoder=store.game_row_encoder(),
-            parse_workers=(
-                default_parse_workers()
-                if settings.parse_workers is None
-                else settings.parse_workers
-            ),
+            parse_workers=settings.parse_processes,
         )
 
     return JobRegistry(loader=load)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def spare_cores() -> int:
+    """The cores this process may run on, but one: the one its own job works on (the
+    default for the processes that work beside it: engines, PGN parsers)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max((cores or 1) - 1, 0)
 
 
 def default_database_url() -> str:
@@ -122,17 +130,27 @@ class Settings(BaseSettings):
 
     # -- import ---------------------------------------------------------------
     #: Processes that parse a PGN import while the job's process stores it; unset:
-    #: cores - 1 (1 on two cores); 0 parses in the job's process (one core).
+    #: `spare_cores()` (1 on two cores); 0 parses in the job's process (one core).
     parse_workers: int | None = Field(default=None, ge=0, le=64)
 
     # -- analysis -------------------------------------------------------------
     #: The Stockfish binary; unset: `stockfish` on PATH, else /usr/games/stockfish.
     stockfish_path: str | None = None
-    #: Stockfish processes one analysis runs, each single-threaded; unset: cores - 1
-    #: (at least 1).
+    #: Stockfish processes one analysis runs, each single-threaded; unset:
+    #: `spare_cores()`, at least 1.
     engine_workers: int | None = Field(default=None, ge=1, le=64)
     #: Nodes searched per position (Lichess's own automatic-analysis budget): a node
     #: limit, unlike a depth or a time, gives the same evaluation on every machine.
     analysis_nodes: int = Field(default=150_000, ge=1_000, le=100_000_000)
     #: Each engine's hash table, in MB.
     engine_hash_mb: int = Field(default=32, ge=1, le=4096)
+
+    @property
+    def parse_processes(self) -> int:
+        """`parse_workers`, or its default."""
+        return spare_cores() if self.parse_workers is None else self.parse_workers
+
+    @property
+    def engines(self) -> int:
+        """`engine_workers`, or its default."""
+        return self.engine_workers or max(1, spare_cores())

@@ -31,7 +31,6 @@ from gamekeeper.errors import AnalysisError, EngineNotFound, EngineUnavailable
 __all__ = [
     "SUPPORTED_VARIANTS",
     "EnginePool",
-    "default_workers",
     "engine_can_play",
     "resolve_engine_path",
     "terminal_eval",
@@ -47,11 +46,6 @@ CHUNK: Final = 6
 START_TIMEOUT: Final = 20.0
 FALLBACK_PATH: Final = "/usr/games/stockfish"
 SETTING: Final = "GAMEKEEPER_STOCKFISH_PATH"
-
-
-def default_workers() -> int:
-    """One engine per core but one, at least one."""
-    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def engine_can_play(variant: str) -> bool:

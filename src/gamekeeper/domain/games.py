@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 
 class Platform(enum.StrEnum):
@@ -58,6 +60,21 @@ class Result(enum.StrEnum):
     DRAW = "1/2-1/2"
     #: Ongoing, aborted or unknown.
     UNKNOWN = "*"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Result:
+        """A PGN result (`1-0`, `0-1`, `1/2-1/2`, `*`); anything else is unknown."""
+        return _RESULTS.get(text or "", cls.UNKNOWN)
+
+    @property
+    def winner(self) -> Winner | None:
+        """Who won, if this result says."""
+        if self is Result.WHITE_WINS:
+            return Winner.WHITE
+        return Winner.BLACK if self is Result.BLACK_WINS else None
+
+
+_RESULTS: Final[Mapping[str, Result]] = {result.value: result for result in Result}
 
 
 class Termination(enum.StrEnum):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from gamekeeper.domain.accounts import Account
-from gamekeeper.domain.games import Game, Platform
+from gamekeeper.domain.games import Game, Platform, SiteUser
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.domain.users import ApiToken, Role, User
@@ -151,6 +151,8 @@ GameRow = tuple[Any, ...]
 #: What makes a `Game` a `GameRow` for one store: picklable, so another process can
 #: run it (the PGN import's parse processes).
 GameRowEncoder = Callable[[Game], GameRow]
+#: An inclusive span of start times; None is an open end.
+TimeRange = tuple[datetime | None, datetime | None]
 
 
 class GameTx(Protocol):
@@ -330,12 +332,7 @@ class UserStore(Protocol):
     async def list_users(self) -> list[User]: ...
 
     async def add_token(
-        self,
-        user_id: int,
-        token_hash: str,
-        label: str = "",
-        *,
-        expires_at: datetime | None = None,
+        self, user_id: int, token_hash: str, label: str = "", *, expires_at: datetime | None = None
     ) -> ApiToken: ...
 
     async def token_owner(self, token_hash: str) -> tuple[User, ApiToken] | None:
@@ -372,17 +369,12 @@ class GameStore(Protocol):
 
     async def count_player_games(self, platform: Platform, player_id: str) -> int: ...
 
-    async def player_game_ids_at(
-        self, platform: Platform, player_id: str, times: Sequence[datetime]
-    ) -> set[str]:
+    async def player_game_ids_at(self, player: SiteUser, times: Sequence[datetime]) -> set[str]:
         """Ids of a player's stored games started exactly at one of `times`."""
         ...
 
     async def count_player_games_between(
-        self,
-        platform: Platform,
-        player_id: str,
-        ranges: Sequence[tuple[datetime | None, datetime | None]],
+        self, player: SiteUser, ranges: Sequence[TimeRange]
     ) -> list[int]:
         """A player's stored games started in each inclusive range (None: open end)."""
         ...

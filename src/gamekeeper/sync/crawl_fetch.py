@@ -92,9 +92,7 @@ async def _lichess(
     # `since` is inclusive: the games stored at that very millisecond are passed over.
     known: set[str] = set()
     if start is not None:
-        known = await deps.store.player_game_ids_at(
-            target.platform, target.player_id, [at_ms(start)]
-        )
+        known = await deps.store.player_game_ids_at(target, [at_ms(start)])
     query = GamesQuery(since_ms=start, max=limit, newest_first=True)
     stream = deps.lichess.iter_games(target.username, query, wait=ctx.wait, known_ids=known)
     async for item in stream:

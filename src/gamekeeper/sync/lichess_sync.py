@@ -124,9 +124,7 @@ async def estimate_total(
     ranges = [
         (None if s.start is None else at_ms(s.start), at_ms(s.end)) for s in cursor.coverage.spans
     ]
-    counts = await deps.store.count_player_games_between(
-        Platform.LICHESS, account.player_id, ranges
-    )
+    counts = await deps.store.count_player_games_between(account, ranges)
     remaining = max(0, profile.count_all - sum(counts))
     if max_left is not None:
         remaining = min(remaining, max_left)
@@ -191,9 +189,7 @@ class _Fetch:
         start = since
         skipping = self.skip_left > 0
         edges = [at_ms(p) for p in (since, until) if p is not None]
-        known = await self.deps.store.player_game_ids_at(
-            Platform.LICHESS, self.account.player_id, edges
-        )
+        known = await self.deps.store.player_game_ids_at(self.account, edges)
         query = GamesQuery(
             since_ms=since,
             until_ms=until,

@@ -20,16 +20,7 @@ from gamekeeper.connectors.base import GameOrError, RecordError
 from gamekeeper.connectors.pgn.movetext import parse_movetext
 from gamekeeper.connectors.pgn.tags import split_tags
 from gamekeeper.connectors.values import json_int, json_str
-from gamekeeper.domain.games import (
-    Game,
-    Opening,
-    Platform,
-    Player,
-    Result,
-    Termination,
-    TimeControl,
-    Winner,
-)
+from gamekeeper.domain import games as domain
 from gamekeeper.errors import MalformedRecord
 
 STANDARD_FEN: Final = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
@@ -109,23 +100,23 @@ class ChessComProfile:
 # -- pure core: parsing -----------------------------------------------------------------
 
 #: The loser's code says how a decisive game ended.
-_LOSSES: Final[Mapping[str, Termination]] = {
-    "checkmated": Termination.MATE,
-    "resigned": Termination.RESIGN,
-    "timeout": Termination.TIMEOUT,
-    "abandoned": Termination.ABANDONED,
-    "kingofthehill": Termination.VARIANT_END,
-    "threecheck": Termination.VARIANT_END,
-    "bughousepartnerlose": Termination.VARIANT_END,
-    "lose": Termination.UNKNOWN,
+_LOSSES: Final[Mapping[str, domain.Termination]] = {
+    "checkmated": domain.Termination.MATE,
+    "resigned": domain.Termination.RESIGN,
+    "timeout": domain.Termination.TIMEOUT,
+    "abandoned": domain.Termination.ABANDONED,
+    "kingofthehill": domain.Termination.VARIANT_END,
+    "threecheck": domain.Termination.VARIANT_END,
+    "bughousepartnerlose": domain.Termination.VARIANT_END,
+    "lose": domain.Termination.UNKNOWN,
 }
-_DRAWS: Final[Mapping[str, Termination]] = {
-    "agreed": Termination.DRAW,
-    "repetition": Termination.REPETITION,
-    "stalemate": Termination.STALEMATE,
-    "insufficient": Termination.INSUFFICIENT,
-    "50move": Termination.FIFTY_MOVES,
-    "timevsinsufficient": Termination.TIMEOUT_VS_INSUFFICIENT,
+_DRAWS: Final[Mapping[str, domain.Termination]] = {
+    "agreed": domain.Termination.DRAW,
+    "repetition": domain.Termination.REPETITION,
+    "stalemate": domain.Termination.STALEMATE,
+    "insufficient": domain.Termination.INSUFFICIENT,
+    "50move": domain.Termination.FIFTY_MOVES,
+    "timevsinsufficient": domain.Termination.TIMEOUT_VS_INSUFFICIENT,
 }
 _VARIANTS: Final[Mapping[str, str]] = {
     "chess": "standard",
@@ -137,13 +128,12 @@ _VARIANTS: Final[Mapping[str, str]] = {
 }
 #: Chess.com `time_class` → the shared speed names (Lichess's).
 _SPEEDS: Final[Mapping[str, str]] = {"daily": "correspondence"}
-_PGN_RESULTS: Final[Mapping[str, Result]] = {r.value: r for r in Result}
 _GAME_ID_RE: Final = re.compile(r"/(\d+)/?(?:[?#].*)?$")
 _TIME_CONTROL_RE: Final = re.compile(r"^(\d+)(?:\+(\d+))?$")
 _DAILY_RE: Final = re.compile(r"^1/(\d+)$")
 
 
-def parse_time_control(text: str | None) -> TimeControl | None:
+def parse_time_control(text: str | None) -> domain.TimeControl | None:
     """`180+2` → 180 s + 2 s; `60` → 60 s; daily `1/86400` → one day per move."""
     if not text:
         return None
@@ -151,10 +141,10 @@ def parse_time_control(text: str | None) -> TimeControl | None:
     daily = _DAILY_RE.match(text)
     if daily:
         seconds = int(daily[1])
-        return TimeControl(days_per_move=max(1, seconds // 86400))
+        return domain.TimeControl(days_per_move=max(1, seconds // 86400))
     live = _TIME_CONTROL_RE.match(text)
     if live:
-        return TimeControl(initial_s=int(live[1]), increment_s=int(live[2] or 0))
+        return domain.TimeControl(initial_s=int(live[1]), increment_s=int(live[2] or 0))
     return None
 
 
@@ -176,36 +166,45 @@ def _timestamp(value: object) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-def _player(raw: object) -> tuple[Player, str | None]:
+def _player(raw: object) -> tuple[domain.Player, str | None]:
     """The player and their result code."""
     if isinstance(raw, str):
         # A profile URL, as in games still in progress.
         name = unquote(urlsplit(raw).path.rstrip("/").rsplit("/", 1)[-1]) or None
-        return Player(name=name, id=name.lower() if name else None), None
+        return domain.Player(name=name, id=name.lower() if name else None), None
     side = cast(dict[str, Any], raw) if isinstance(raw, dict) else {}
     name = json_str(side.get("username"))
     return (
-        Player(name=name, id=name.lower() if name else None, rating=json_int(side.get("rating"))),
+        domain.Player(
+            name=name, id=name.lower() if name else None, rating=json_int(side.get("rating"))
+        ),
         json_str(side.get("result")),
     )
 
 
 def _outcome(
     white: str | None, black: str | None, pgn_result: str | None
-) -> tuple[Result, Termination, Winner | None]:
+) -> tuple[domain.Result, domain.Termination, domain.Winner | None]:
     if white == "win":
-        return Result.WHITE_WINS, _LOSSES.get(black or "", Termination.UNKNOWN), Winner.WHITE
+        return (
+            domain.Result.WHITE_WINS,
+            _LOSSES.get(black or "", domain.Termination.UNKNOWN),
+            domain.Winner.WHITE,
+        )
     if black == "win":
-        return Result.BLACK_WINS, _LOSSES.get(white or "", Termination.UNKNOWN), Winner.BLACK
+        return (
+            domain.Result.BLACK_WINS,
+            _LOSSES.get(white or "", domain.Termination.UNKNOWN),
+            domain.Winner.BLACK,
+        )
     draw = _DRAWS.get(white or "") or _DRAWS.get(black or "")
     if draw is not None:
-        return Result.DRAW, draw, None
-    result = _PGN_RESULTS.get(pgn_result or "", Result.UNKNOWN)
-    winner = {Result.WHITE_WINS: Winner.WHITE, Result.BLACK_WINS: Winner.BLACK}.get(result)
-    return result, Termination.UNKNOWN, winner
+        return domain.Result.DRAW, draw, None
+    result = domain.Result.parse(pgn_result)
+    return result, domain.Termination.UNKNOWN, result.winner
 
 
-def _opening(tags: Mapping[str, str], eco_url: str | None) -> Opening | None:
+def _opening(tags: Mapping[str, str], eco_url: str | None) -> domain.Opening | None:
     eco = tags.get("ECO")
     url = tags.get("ECOUrl") or eco_url
     name = None
@@ -214,7 +213,7 @@ def _opening(tags: Mapping[str, str], eco_url: str | None) -> Opening | None:
         name = slug.replace("-", " ") or None
     if eco is None and name is None:
         return None
-    return Opening(eco=eco, name=name)
+    return domain.Opening(eco=eco, name=name)
 
 
 def _pgn_start(tags: Mapping[str, str]) -> datetime | None:
@@ -228,7 +227,7 @@ def _pgn_start(tags: Mapping[str, str]) -> datetime | None:
         return None
 
 
-def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
+def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> domain.Game:
     """One game of a monthly archive as a `Game`; `text` is kept as `Game.raw`.
 
     Raises `MalformedRecord` when the game has neither `uuid` nor a game URL.
@@ -264,8 +263,8 @@ def parse_game(raw: ChessComGameJson | Mapping[str, Any], text: str) -> Game:
         variant = "fromPosition"
     time_class = json_str(record.get("time_class"))
     rated = record.get("rated")
-    return Game(
-        platform=Platform.CHESSCOM,
+    return domain.Game(
+        platform=domain.Platform.CHESSCOM,
         platform_game_id=game_id,
         white=white,
         black=black,

@@ -37,16 +37,7 @@ from datetime import datetime
 from typing import BinaryIO, Final
 
 from gamekeeper.connectors.pgn.reader import DEFAULT_MAX_GAME_BYTES, PgnError, PgnRecord, iter_pgn
-from gamekeeper.domain.games import (
-    Game,
-    Opening,
-    Platform,
-    Player,
-    Result,
-    Termination,
-    TimeControl,
-    Winner,
-)
+from gamekeeper.domain import games as domain
 
 _LICHESS_URL_RE: Final = re.compile(
     r"https?://(?:www\.)?lichess\.org/([A-Za-z0-9]{8})(?:[A-Za-z0-9]{4})?(?:[/?#].*)?"
@@ -67,8 +58,6 @@ _KEY_TAGS: Final = (
     "UTCTime",
 )
 _UNKNOWN_VALUES: Final = frozenset({"", "?", "-", "??", "???"})
-_RESULTS: Final = {result.value: result for result in Result}
-_WINNERS: Final = {Result.WHITE_WINS: Winner.WHITE, Result.BLACK_WINS: Winner.BLACK}
 # Speeds by their name in a Lichess `Event` ("Rated Blitz game").
 _SPEED_WORDS: Final = {
     "ultrabullet": "ultraBullet",
@@ -111,19 +100,19 @@ _VARIANT_ENDINGS: Final = frozenset(
 )
 # Chess.com-style `Termination` sentences, most specific first.
 _TERMINATION_WORDS: Final = (
-    ("checkmate", Termination.MATE),
-    ("resignation", Termination.RESIGN),
-    ("timeout vs insufficient", Termination.TIMEOUT_VS_INSUFFICIENT),
-    ("time vs insufficient", Termination.TIMEOUT_VS_INSUFFICIENT),
-    ("on time", Termination.TIMEOUT),
-    ("abandon", Termination.ABANDONED),
-    ("stalemate", Termination.STALEMATE),
-    ("repetition", Termination.REPETITION),
-    ("insufficient material", Termination.INSUFFICIENT),
-    ("50-move", Termination.FIFTY_MOVES),
-    ("50 move", Termination.FIFTY_MOVES),
-    ("fifty", Termination.FIFTY_MOVES),
-    ("agreement", Termination.DRAW),
+    ("checkmate", domain.Termination.MATE),
+    ("resignation", domain.Termination.RESIGN),
+    ("timeout vs insufficient", domain.Termination.TIMEOUT_VS_INSUFFICIENT),
+    ("time vs insufficient", domain.Termination.TIMEOUT_VS_INSUFFICIENT),
+    ("on time", domain.Termination.TIMEOUT),
+    ("abandon", domain.Termination.ABANDONED),
+    ("stalemate", domain.Termination.STALEMATE),
+    ("repetition", domain.Termination.REPETITION),
+    ("insufficient material", domain.Termination.INSUFFICIENT),
+    ("50-move", domain.Termination.FIFTY_MOVES),
+    ("50 move", domain.Termination.FIFTY_MOVES),
+    ("fifty", domain.Termination.FIFTY_MOVES),
+    ("agreement", domain.Termination.DRAW),
 )
 
 
@@ -132,7 +121,7 @@ def read_pgn_games(
     *,
     start_offset: int = 0,
     max_game_bytes: int = DEFAULT_MAX_GAME_BYTES,
-) -> Iterator[tuple[Game | PgnError, int]]:
+) -> Iterator[tuple[domain.Game | PgnError, int]]:
     """Each game (or unreadable piece) of a PGN stream, with the offset to resume after it."""
     for item in iter_pgn(stream, start_offset=start_offset, max_game_bytes=max_game_bytes):
         if isinstance(item, PgnError):
@@ -162,19 +151,19 @@ def pgn_content_key(tags: Mapping[str, str], moves: tuple[str, ...]) -> str:
     return hashlib.sha1(material.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def record_to_game(record: PgnRecord) -> Game:
+def record_to_game(record: PgnRecord) -> domain.Game:
     """One PGN record as a `Game`, keyed as the module docstring says."""
     tags = record.tags
     mainline = record.mainline
     get = tags.get
     site = get("Site")
     lichess_id = lichess_game_id(site)
-    platform = Platform.LICHESS if lichess_id else Platform.PGN
+    platform = domain.Platform.LICHESS if lichess_id else domain.Platform.PGN
 
-    result = _RESULTS.get(get("Result", ""), Result.UNKNOWN)
-    if result is Result.UNKNOWN and mainline.result:
-        result = _RESULTS[mainline.result]
-    winner = _WINNERS.get(result)
+    result = domain.Result.parse(get("Result"))
+    if result is domain.Result.UNKNOWN and mainline.result:
+        result = domain.Result.parse(mainline.result)
+    winner = result.winner
     variant = _variant(get("Variant"), get("FEN"), get("SetUp"))
     speed, rated = _event(get("Event"))
     time_control = _time_control(get("TimeControl"))
@@ -182,7 +171,7 @@ def record_to_game(record: PgnRecord) -> Game:
         speed = _speed_of(time_control)
     fen = get("FEN")
     opening = _opening(get("ECO"), get("Opening"))
-    return Game(
+    return domain.Game(
         platform=platform,
         platform_game_id=lichess_id or pgn_content_key(tags, mainline.moves),
         white=_player(
@@ -231,8 +220,8 @@ def _player(
     elo: str | None,
     diff: str | None,
     title: str | None,
-    platform: Platform,
-) -> Player:
+    platform: domain.Platform,
+) -> domain.Player:
     name = _known(name)
     provisional = False
     rating = _int(elo)
@@ -240,12 +229,12 @@ def _player(
         # Lichess marks a provisional rating `1500?`.
         rating = _int(elo[:-1])
         provisional = rating is not None
-    lichess = platform is Platform.LICHESS
+    lichess = platform is domain.Platform.LICHESS
     if lichess and name and name.startswith("lichess AI level "):
         ai = _LICHESS_AI_RE.fullmatch(name)
         if ai:
-            return Player(ai_level=int(ai.group(1)), rating=rating)
-    return Player(
+            return domain.Player(ai_level=int(ai.group(1)), rating=rating)
+    return domain.Player(
         name=name,
         # Lichess user ids are lower-cased usernames; a PGN file has no ids.
         id=name.lower() if lichess and name and name != "Anonymous" else None,
@@ -278,29 +267,31 @@ def _event(event: str | None) -> tuple[str | None, bool | None]:
 
 _TIME_CONTROL_RE: Final = re.compile(r"(\d+)(?:\+(\d+))?")
 _DAILY_RE: Final = re.compile(r"1/(\d+)")
-_TIME_CONTROL_CACHE: dict[str, TimeControl | None] = {}
+_TIME_CONTROL_CACHE: dict[str, domain.TimeControl | None] = {}
 
 
-def _time_control(value: str | None) -> TimeControl | None:
+def _time_control(value: str | None) -> domain.TimeControl | None:
     """`180+2`, `600`, `1/86400` (a day a move) or `-` (no clock); else None."""
     if value is None:
         return None
     if value in _TIME_CONTROL_CACHE:
         return _TIME_CONTROL_CACHE[value]
-    control: TimeControl | None = None
+    control: domain.TimeControl | None = None
     if value.strip() == "-":
-        control = TimeControl()
+        control = domain.TimeControl()
     elif match := _TIME_CONTROL_RE.fullmatch(value.strip()):
-        control = TimeControl(initial_s=int(match.group(1)), increment_s=int(match.group(2) or 0))
+        control = domain.TimeControl(
+            initial_s=int(match.group(1)), increment_s=int(match.group(2) or 0)
+        )
     elif (match := _DAILY_RE.fullmatch(value.strip())) and int(match.group(1)) % 86400 == 0:
-        control = TimeControl(days_per_move=int(match.group(1)) // 86400)
+        control = domain.TimeControl(days_per_move=int(match.group(1)) // 86400)
     if len(_TIME_CONTROL_CACHE) > 10_000:
         _TIME_CONTROL_CACHE.clear()
     _TIME_CONTROL_CACHE[value] = control
     return control
 
 
-def _speed_of(control: TimeControl) -> str | None:
+def _speed_of(control: domain.TimeControl) -> str | None:
     """Lichess's speed classes: initial time + 40 increments."""
     if control.initial_s is None:
         return "correspondence"
@@ -323,15 +314,15 @@ def _variant(value: str | None, fen: str | None, setup: str | None) -> str:
     return _VARIANTS.get(key, key)
 
 
-_OPENING_CACHE: dict[tuple[str | None, str | None], Opening | None] = {}
+_OPENING_CACHE: dict[tuple[str | None, str | None], domain.Opening | None] = {}
 
 
-def _opening(eco: str | None, name: str | None) -> Opening | None:
+def _opening(eco: str | None, name: str | None) -> domain.Opening | None:
     key = (eco, name)
     opening = _OPENING_CACHE.get(key)
     if opening is None and key not in _OPENING_CACHE:
         eco, name = _known(eco), _known(name)
-        opening = Opening(eco=eco, name=name) if eco or name else None
+        opening = domain.Opening(eco=eco, name=name) if eco or name else None
         if len(_OPENING_CACHE) > 10_000:
             _OPENING_CACHE.clear()
         _OPENING_CACHE[key] = opening
@@ -358,31 +349,41 @@ def _url(site: str | None) -> str | None:
 
 
 def _termination(
-    value: str | None, result: Result, moves: tuple[str, ...], variant: str
-) -> Termination:
+    value: str | None, result: domain.Result, moves: tuple[str, ...], variant: str
+) -> domain.Termination:
     mated = bool(moves) and moves[-1].endswith("#")
-    decisive = result in _WINNERS
-    drawn = result is Result.DRAW
+    decisive = result.winner is not None
+    drawn = result is domain.Result.DRAW
     tag = (value or "").strip().lower()
     if tag in ("", "normal"):
         if mated and decisive:
-            return Termination.MATE
+            return domain.Termination.MATE
         if drawn:
-            return Termination.DRAW
+            return domain.Termination.DRAW
         if decisive and tag == "normal":
-            return Termination.UNKNOWN if variant in _VARIANT_ENDINGS else Termination.RESIGN
-        return Termination.UNKNOWN
+            return (
+                domain.Termination.UNKNOWN
+                if variant in _VARIANT_ENDINGS
+                else domain.Termination.RESIGN
+            )
+        return domain.Termination.UNKNOWN
     if tag == "time forfeit":
-        return Termination.TIMEOUT if decisive else Termination.TIMEOUT_VS_INSUFFICIENT
+        return (
+            domain.Termination.TIMEOUT if decisive else domain.Termination.TIMEOUT_VS_INSUFFICIENT
+        )
     if tag == "abandoned":
-        return Termination.ABORTED if result is Result.UNKNOWN else Termination.ABANDONED
+        return (
+            domain.Termination.ABORTED
+            if result is domain.Result.UNKNOWN
+            else domain.Termination.ABANDONED
+        )
     if tag == "rules infraction":
-        return Termination.CHEAT
+        return domain.Termination.CHEAT
     if tag == "unterminated":
-        return Termination.ONGOING
+        return domain.Termination.ONGOING
     for words, termination in _TERMINATION_WORDS:
         if words in tag:
             return termination
     if mated and decisive:
-        return Termination.MATE
-    return Termination.DRAW if drawn else Termination.UNKNOWN
+        return domain.Termination.MATE
+    return domain.Termination.DRAW if drawn else domain.Termination.UNKNOWN

@@ -78,12 +78,7 @@ class AccountQueries(SqlRunner):
         return await self.read(sql_accounts.list_users)
 
     async def add_token(
-        self,
-        user_id: int,
-        token_hash: str,
-        label: str = "",
-        *,
-        expires_at: datetime | None = None,
+        self, user_id: int, token_hash: str, label: str = "", *, expires_at: datetime | None = None
     ) -> ApiToken:
         return await self.write(
             lambda tx: sql_accounts.add_token(tx.conn, user_id, token_hash, label, expires_at)

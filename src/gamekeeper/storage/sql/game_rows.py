@@ -8,41 +8,31 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gamekeeper.domain.games import (
-    Eval,
-    Game,
-    Opening,
-    Platform,
-    Player,
-    Result,
-    Termination,
-    TimeControl,
-    Winner,
-)
+from gamekeeper.domain import games as domain
 from gamekeeper.storage.base import StoredGame
 
 if TYPE_CHECKING:  # a parse process imports this module: it has no use for SQLAlchemy
     import sqlalchemy as sa
 
 
-def digest(game: Game) -> str:
+def digest(game: domain.Game) -> str:
     """A hash of what the source sent: equal digests mean nothing changed."""
     return hashlib.blake2b(game.raw.encode(), digest_size=16).hexdigest()
 
 
-def _eval_json(value: Eval | None) -> int | str | None:
+def _eval_json(value: domain.Eval | None) -> int | str | None:
     """Compact: centipawns as a number, a mate as `"#-3"` (no dict per move to build)."""
     if value is None:
         return None
     return value.cp if value.mate is None else f"#{value.mate}"
 
 
-def _eval_of(value: int | str | None) -> Eval | None:
+def _eval_of(value: int | str | None) -> domain.Eval | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return Eval(mate=int(value[1:]))
-    return Eval(cp=value)
+        return domain.Eval(mate=int(value[1:]))
+    return domain.Eval(cp=value)
 
 
 #: The columns a game row is written with, in the order `game_values` gives them.
@@ -95,13 +85,15 @@ BATCH_COLUMNS = ("first_job_id", "last_job_id", "created_at", "updated_at")
 PLATFORM, GAME_ID, MOVES = (ROW_COLUMNS.index(c) for c in ("platform", "platform_game_id", "moves"))
 
 
-def game_values(game: Game, *, job_id: str | None, now: Any, sqlite: bool) -> tuple[Any, ...]:
+def game_values(
+    game: domain.Game, *, job_id: str | None, now: Any, sqlite: bool
+) -> tuple[Any, ...]:
     """A game's row as the driver takes it, in `ROW_COLUMNS` order (`now` already
     driver-ready)."""
     return (*game_row(game, sqlite=sqlite), job_id, job_id, now, now)
 
 
-def game_row(game: Game, *, sqlite: bool) -> tuple[Any, ...]:
+def game_row(game: domain.Game, *, sqlite: bool) -> tuple[Any, ...]:
     """A game's own columns as the driver takes them: `ROW_COLUMNS` without
     `BATCH_COLUMNS`. Picklable and compact, so a parse process can make it.
 
@@ -163,8 +155,8 @@ def sqlite_time(value: datetime) -> str:
 
 #: Columns an upsert refreshes; identity, first job and creation time stay.
 def row_to_game(row: sa.RowMapping) -> StoredGame:
-    def player(side: str) -> Player:
-        return Player(
+    def player(side: str) -> domain.Player:
+        return domain.Player(
             name=row[f"{side}_name"],
             id=row[f"{side}_id"],
             rating=row[f"{side}_rating"],
@@ -175,22 +167,22 @@ def row_to_game(row: sa.RowMapping) -> StoredGame:
 
     moves = row["moves"]
     evals = row["evals"]
-    game = Game(
-        platform=Platform(row["platform"]),
+    game = domain.Game(
+        platform=domain.Platform(row["platform"]),
         platform_game_id=row["platform_game_id"],
         white=player("white"),
         black=player("black"),
-        result=Result(row["result"]),
-        termination=Termination(row["termination"]),
-        winner=Winner(row["winner"]) if row["winner"] else None,
+        result=domain.Result(row["result"]),
+        termination=domain.Termination(row["termination"]),
+        winner=domain.Winner(row["winner"]) if row["winner"] else None,
         variant=row["variant"],
         speed=row["speed"],
-        time_control=TimeControl.parse(row["time_control"]),
+        time_control=domain.TimeControl.parse(row["time_control"]),
         rated=row["rated"],
         start_time=row["start_time"],
         end_time=row["end_time"],
         opening=(
-            Opening(eco=row["opening_eco"], name=row["opening_name"])
+            domain.Opening(eco=row["opening_eco"], name=row["opening_name"])
             if row["opening_eco"] or row["opening_name"]
             else None
         ),

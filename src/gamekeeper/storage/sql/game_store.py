@@ -8,12 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gamekeeper.domain.games import Game, Platform
+from gamekeeper.domain.games import Game, Platform, SiteUser
 from gamekeeper.storage.base import (
     GamePage,
     GameQuery,
     MissingMovesQuery,
     StoredGame,
+    TimeRange,
     UpsertResult,
 )
 from gamekeeper.storage.sql import game_list
@@ -41,19 +42,15 @@ class GameQueries(SqlRunner):
     async def count_player_games(self, platform: Platform, player_id: str) -> int:
         return await self.read(lambda c: sql_games.count_player_games(c, platform, player_id))
 
-    async def player_game_ids_at(
-        self, platform: Platform, player_id: str, times: Sequence[datetime]
-    ) -> set[str]:
+    async def player_game_ids_at(self, player: SiteUser, times: Sequence[datetime]) -> set[str]:
         return await self.read(
-            lambda c: sql_games.player_game_ids_at(c, platform, player_id, times)
+            lambda c: sql_games.player_game_ids_at(c, player.platform, player.player_id, times)
         )
 
     async def count_player_games_between(
-        self,
-        platform: Platform,
-        player_id: str,
-        ranges: Sequence[tuple[datetime | None, datetime | None]],
+        self, player: SiteUser, ranges: Sequence[TimeRange]
     ) -> list[int]:
+        platform, player_id = player.platform, player.player_id
         return await self.read(
             lambda c: sql_games.count_player_games_between(c, platform, player_id, ranges)
         )

@@ -13,7 +13,7 @@ from gamekeeper.domain.games import (
     Game,
     Platform,
 )
-from gamekeeper.storage.base import MissingMovesQuery, UpsertResult
+from gamekeeper.storage.base import MissingMovesQuery, TimeRange, UpsertResult
 from gamekeeper.storage.sql.engine import one_of, upsert
 from gamekeeper.storage.sql.game_rows import (
     DIGEST,
@@ -244,7 +244,7 @@ def count_player_games_between(
     conn: sa.Connection,
     platform: Platform,
     player_id: str,
-    ranges: Sequence[tuple[datetime | None, datetime | None]],
+    ranges: Sequence[TimeRange],
 ) -> list[int]:
     """A player's games started in each inclusive range (None: open end), in one query."""
     if not ranges:

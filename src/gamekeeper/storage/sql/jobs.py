@@ -8,25 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gamekeeper.domain.jobs import (
-    ACTIVE_STATUSES,
-    TERMINAL_STATUSES,
-    ItemError,
-    Job,
-    JobStatus,
-    Phase,
-    PhaseStatus,
-    Progress,
-    Wait,
-    sources_of,
-)
+from gamekeeper.domain import jobs as domain
 from gamekeeper.errors import InvalidInput
 from gamekeeper.storage.base import JobPage, JobQuery
 from gamekeeper.storage.sql.pages import decode_page_cursor, encode_page_cursor
 from gamekeeper.storage.sql.schema import jobs
 
-_ACTIVE = [s.value for s in ACTIVE_STATUSES]
-_TERMINAL = [s.value for s in TERMINAL_STATUSES]
+_ACTIVE = [s.value for s in domain.ACTIVE_STATUSES]
+_TERMINAL = [s.value for s in domain.TERMINAL_STATUSES]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -37,7 +26,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def job_to_row(job: Job) -> dict[str, Any]:
+def job_to_row(job: domain.Job) -> dict[str, Any]:
     """The job's columns, JSON parts as plain data."""
     return {
         "id": job.id,
@@ -52,7 +41,7 @@ def job_to_row(job: Job) -> dict[str, Any]:
     }
 
 
-def mutable_fields(job: Job) -> dict[str, Any]:
+def mutable_fields(job: domain.Job) -> dict[str, Any]:
     """The columns a running job changes."""
     return {
         "status": job.status.value,
@@ -99,21 +88,21 @@ def mutable_fields(job: Job) -> dict[str, Any]:
     }
 
 
-def row_to_job(row: sa.RowMapping) -> Job:
+def row_to_job(row: sa.RowMapping) -> domain.Job:
     wait = row["wait"]
-    return Job(
+    return domain.Job(
         id=row["id"],
         job_type=row["job_type"],
         family=row["family"],
         owner=row["owner"],
         account_id=row["account_id"],
         parameters=row["parameters"] or {},
-        status=JobStatus(row["status"]),
+        status=domain.JobStatus(row["status"]),
         phase=row["phase"],
         phases=tuple(
-            Phase(
+            domain.Phase(
                 name=p["name"],
-                status=PhaseStatus(p["status"]),
+                status=domain.PhaseStatus(p["status"]),
                 done=p["done"],
                 total=p["total"],
                 started_at=_dt(p["started_at"]),
@@ -122,15 +111,17 @@ def row_to_job(row: sa.RowMapping) -> Job:
             )
             for p in row["phases"]
         ),
-        progress=Progress(**row["progress"]),
+        progress=domain.Progress(**row["progress"]),
         counters=row["counters"],
         errors=tuple(
-            ItemError(at=datetime.fromisoformat(e["at"]), item=e["item"], message=e["message"])
+            domain.ItemError(
+                at=datetime.fromisoformat(e["at"]), item=e["item"], message=e["message"]
+            )
             for e in row["errors"]
         ),
         error=row["error"],
         wait=(
-            Wait(reason=wait["reason"], resume_at=datetime.fromisoformat(wait["resume_at"]))
+            domain.Wait(reason=wait["reason"], resume_at=datetime.fromisoformat(wait["resume_at"]))
             if wait
             else None
         ),
@@ -151,18 +142,18 @@ def row_to_job(row: sa.RowMapping) -> Job:
     )
 
 
-def insert_job(conn: sa.Connection, job: Job) -> None:
+def insert_job(conn: sa.Connection, job: domain.Job) -> None:
     conn.execute(jobs.insert().values(job_to_row(job)))
 
 
-def get_job(conn: sa.Connection, job_id: str) -> Job | None:
+def get_job(conn: sa.Connection, job_id: str) -> domain.Job | None:
     row = conn.execute(jobs.select().where(jobs.c.id == job_id)).mappings().first()
     return row_to_job(row) if row else None
 
 
 def find_active_job(
     conn: sa.Connection, *, account_id: int | None = None, family: str | None = None
-) -> Job | None:
+) -> domain.Job | None:
     stmt = jobs.select().where(jobs.c.status.in_(_ACTIVE))
     if account_id is not None:
         stmt = stmt.where(jobs.c.account_id == account_id)
@@ -181,7 +172,7 @@ def jobs_created_since(conn: sa.Connection, owner: str, since: datetime) -> list
     return list(conn.execute(stmt).scalars())
 
 
-def save_job(conn: sa.Connection, job: Job, *, worker: str | None = None) -> bool:
+def save_job(conn: sa.Connection, job: domain.Job, *, worker: str | None = None) -> bool:
     """Write a job's state, guarded by its attempt so a presumed-dead worker can't."""
     values = mutable_fields(job)
     # A cancel request from another process must survive this process's writes.
@@ -197,12 +188,12 @@ def save_job(conn: sa.Connection, job: Job, *, worker: str | None = None) -> boo
     return conn.execute(stmt).rowcount == 1
 
 
-def claim_job(conn: sa.Connection, job_id: str, *, worker: str, now: datetime) -> Job | None:
+def claim_job(conn: sa.Connection, job_id: str, *, worker: str, now: datetime) -> domain.Job | None:
     stmt = (
         jobs.update()
-        .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+        .where(jobs.c.id == job_id, jobs.c.status == domain.JobStatus.QUEUED.value)
         .values(
-            status=JobStatus.RUNNING.value,
+            status=domain.JobStatus.RUNNING.value,
             attempt=jobs.c.attempt + 1,
             worker=worker,
             started_at=sa.func.coalesce(jobs.c.started_at, now),
@@ -245,9 +236,9 @@ def request_cancel(conn: sa.Connection, job_id: str) -> None:
 def cancel_queued(conn: sa.Connection, job_id: str, *, now: datetime) -> bool:
     stmt = (
         jobs.update()
-        .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+        .where(jobs.c.id == job_id, jobs.c.status == domain.JobStatus.QUEUED.value)
         .values(
-            status=JobStatus.CANCELLED.value,
+            status=domain.JobStatus.CANCELLED.value,
             cancel_requested=True,
             finished_at=now,
             updated_at=now,
@@ -257,25 +248,25 @@ def cancel_queued(conn: sa.Connection, job_id: str, *, now: datetime) -> bool:
     return conn.execute(stmt).rowcount == 1
 
 
-def running_jobs(conn: sa.Connection) -> list[Job]:
+def running_jobs(conn: sa.Connection) -> list[domain.Job]:
     """Jobs a worker holds (running or waiting)."""
     stmt = jobs.select().where(
-        jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.WAITING.value])
+        jobs.c.status.in_([domain.JobStatus.RUNNING.value, domain.JobStatus.WAITING.value])
     )
     return [row_to_job(r) for r in conn.execute(stmt).mappings()]
 
 
-def requeue_job(conn: sa.Connection, job: Job, *, now: datetime) -> bool:
+def requeue_job(conn: sa.Connection, job: domain.Job, *, now: datetime) -> bool:
     """Put a stale job back in the queue, keeping its checkpoint and counters."""
     stmt = (
         jobs.update()
         .where(
             jobs.c.id == job.id,
             jobs.c.attempt == job.attempt,
-            jobs.c.status.in_([s.value for s in sources_of(JobStatus.QUEUED)]),
+            jobs.c.status.in_([s.value for s in domain.sources_of(domain.JobStatus.QUEUED)]),
         )
         .values(
-            status=JobStatus.QUEUED.value,
+            status=domain.JobStatus.QUEUED.value,
             worker=None,
             wait=None,
             stalled_runs=job.stalled_runs,
@@ -289,7 +280,7 @@ def requeue_job(conn: sa.Connection, job: Job, *, now: datetime) -> bool:
 def queued_job_ids(conn: sa.Connection) -> list[str]:
     stmt = (
         sa.select(jobs.c.id)
-        .where(jobs.c.status == JobStatus.QUEUED.value)
+        .where(jobs.c.status == domain.JobStatus.QUEUED.value)
         .order_by(jobs.c.created_at)
     )
     return list(conn.execute(stmt).scalars())
@@ -351,7 +342,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
 
 
-def get_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> list[Job]:
+def get_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> list[domain.Job]:
     if not job_ids:
         return []
     stmt = jobs.select().where(jobs.c.id.in_(list(job_ids)))
@@ -367,7 +358,7 @@ def job_owners(conn: sa.Connection, job_ids: list[str]) -> dict[str, str]:
 
 def job_counts(conn: sa.Connection) -> dict[str, int]:
     stmt = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
-    counts = {s.value: 0 for s in JobStatus}
+    counts = {s.value: 0 for s in domain.JobStatus}
     counts.update({str(row[0]): int(row[1]) for row in conn.execute(stmt)})
     return counts
 
