@@ -183,20 +183,42 @@ async def _store_batches(
     size: int,
     tracked: frozenset[str],
 ) -> None:
-    """Commit each batch with the cursor after it, until the stream ends or a cancel."""
+    """Commit each batch with the cursor after it, until the stream ends or a cancel.
+
+    A batch commits while the next one is read (the database's work, outside the GIL,
+    overlaps the job's own); the next commit waits for it, so checkpoints land in file
+    order and at most two batches are held. Progress and the result count a batch once
+    it is committed.
+    """
     meter = _Meter(path=cursor.path, size=size, start_offset=cursor.offset)
-    while True:
-        batch = await _in_thread(lambda: reader.next_batch(lambda: ctx.cancel_requested))
-        for error in batch.errors:
-            ctx.item_error(error.item, error.message)
-        cursor = dataclasses.replace(cursor, offset=batch.end_offset)
+
+    async def commit(batch: RowBatch, cursor: ImportCursor) -> None:
         await ctx.checkpoint(cursor.to_json(), _writer(batch, ctx.job_id, tracked))
         meter.add(batch)
         await ctx.report_progress(batch.position, size)
         ctx.set_result(meter.result())
+
+    committing: asyncio.Future[None] | None = None
+    try:
+        while True:
+            batch = await _in_thread(lambda: reader.next_batch(lambda: ctx.cancel_requested))
+            for error in batch.errors:
+                ctx.item_error(error.item, error.message)
+            cursor = dataclasses.replace(cursor, offset=batch.end_offset)
+            if committing is not None:
+                await committing
+            committing = asyncio.ensure_future(commit(batch, cursor))
+            if batch.last or ctx.cancel_requested:
+                break
+        done, committing = committing, None
+        await done
         ctx.raise_if_cancelled()
-        if batch.last:
-            return
+    finally:
+        if committing is not None:
+            # Reading failed or the job was interrupted: the commit under way still
+            # lands (or fails) whole before the job ends; the first error wins.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(committing)
 
 
 def _stat(path: str) -> os.stat_result:
