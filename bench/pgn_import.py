@@ -153,6 +153,11 @@ def side_import0(path: Path) -> tuple[int, int] | Timed:
     return side_import(path, workers=0)
 
 
+def side_import2(path: Path) -> tuple[int, int] | Timed:
+    """`side_import` with two parse processes (`GAMEKEEPER_PARSE_WORKERS=2`)."""
+    return side_import(path, workers=2)
+
+
 def _count_rows(database: Path) -> int:
     import sqlite3
 
@@ -172,6 +177,7 @@ class Timed(NamedTuple):
 SIDES: dict[str, Callable[[Path], tuple[int, int] | Timed]] = {
     "import": side_import,
     "import0": side_import0,
+    "import2": side_import2,
     "reader": side_reader,
     "games": side_games,
 }

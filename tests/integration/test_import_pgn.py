@@ -243,6 +243,31 @@ async def test_cancel_stops_at_a_batch_boundary_keeping_what_it_committed(
     assert final.checkpoint["offset"] == len(dump(range(committed)))
 
 
+async def test_every_snapshot_counts_what_its_checkpoint_covers(
+    services: Services, tmp_path: Path
+) -> None:
+    # A batch commits while the next is read: what a watcher sees must still be one
+    # committed state at a time (counters, cursor and progress of the same batches).
+    path = tmp_path / "games.pgn"
+    path.write_bytes(dump(range(1500)))
+    job = await services.jobs.create(
+        "import_pgn", owner="admin", parameters={"path": str(path), "batch_games": 50}
+    )
+    seen_offsets: list[int] = []
+    async with aclosing(services.jobs.watch(job.id)) as changes:
+        async for seen in changes:
+            if not seen.checkpoint:
+                continue
+            found = seen.counters["found"]
+            assert seen.counters["inserted"] == found
+            assert seen.checkpoint["offset"] == len(dump(range(found)))
+            assert seen.progress is not None and seen.progress.done <= path.stat().st_size
+            seen_offsets.append(seen.checkpoint["offset"])
+    assert seen_offsets == sorted(seen_offsets)
+    assert len(set(seen_offsets)) > 1 and seen_offsets[-1] == path.stat().st_size
+    assert sorted(await stored_ids(services)) == sorted(game_id(n) for n in range(1500))
+
+
 @pytest.mark.parametrize("name", ["games.pgn.gz", "games.pgn.bz2", "games.pgn.zst"])
 async def test_a_truncated_compressed_file_fails_clearly_keeping_the_games_before(
     services: Services, tmp_path: Path, name: str

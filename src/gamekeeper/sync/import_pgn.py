@@ -33,6 +33,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -199,9 +200,15 @@ async def _store_batches(
         ctx.set_result(meter.result())
 
     committing: asyncio.Future[None] | None = None
+    # One thread reads every batch: the rows it unpickles are malloc'd in its arena, and
+    # the default executor's changing threads would spread them over several (the job's
+    # peak RSS grows by the fragments).
+    reading = ThreadPoolExecutor(1, thread_name_prefix="gamekeeper-import-read")
     try:
         while True:
-            batch = await _in_thread(lambda: reader.next_batch(lambda: ctx.cancel_requested))
+            batch = await _in_thread(
+                reading, lambda: reader.next_batch(lambda: ctx.cancel_requested)
+            )
             for error in batch.errors:
                 ctx.item_error(error.item, error.message)
             cursor = dataclasses.replace(cursor, offset=batch.end_offset)
@@ -214,6 +221,7 @@ async def _store_batches(
         await done
         ctx.raise_if_cancelled()
     finally:
+        reading.shutdown(wait=False)
         if committing is not None:
             # Reading failed or the job was interrupted: the commit under way still
             # lands (or fails) whole before the job ends; the first error wins.
@@ -235,11 +243,11 @@ def _open(path: str) -> OpenedPgn:
         raise SourceUnavailable(f"cannot read {path}: {exc.strerror}") from None
 
 
-async def _in_thread(read: Callable[[], RowBatch]) -> RowBatch:
+async def _in_thread(executor: Executor, read: Callable[[], RowBatch]) -> RowBatch:
     """Run `read` in a thread, so the event loop (heartbeats, watchers, the API) stays
     free while a batch is parsed. A cancel waits for the thread: it holds the stream,
     which is closed next."""
-    reading = asyncio.get_running_loop().run_in_executor(None, read)
+    reading = asyncio.get_running_loop().run_in_executor(executor, read)
     try:
         return await asyncio.shield(reading)
     except asyncio.CancelledError:
