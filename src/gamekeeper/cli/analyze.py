@@ -32,15 +32,15 @@ def add_parser(commands: Any) -> None:
 
 
 def rate_line(job: Job) -> str | None:
-    """Positions per second over the job's run, from its result."""
+    """Positions per second of the job's work (its runs' time, not the time between a
+    killed run and the one that resumed it), from its result."""
     result = job.result if isinstance(job.result, dict) else {}
-    positions = result.get("positions")
-    if not isinstance(positions, int) or job.started_at is None or job.finished_at is None:
+    positions, seconds = result.get("positions"), result.get("seconds")
+    if not isinstance(positions, int) or not isinstance(seconds, int | float):
         return None
-    seconds = max((job.finished_at - job.started_at).total_seconds(), 1e-3)
     return (
         f"{positions:,} positions ({result.get('engine_evals', 0):,} by the engine, "
-        f"{result.get('cache_hits', 0):,} from the cache), {positions / seconds:,.0f}/s"
+        f"{result.get('cache_hits', 0):,} from the cache), {positions / max(seconds, 1e-3):,.0f}/s"
     )
 
 

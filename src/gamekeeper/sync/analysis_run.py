@@ -98,6 +98,10 @@ class AnalysisState:
     skipped: Mapping[str, int] = field(default_factory=dict)
     after: GameKey | None = None
     resumed: bool = False
+    #: Seconds of work behind the counts above: this run's so far and the earlier runs'
+    #: up to their last checkpoint (what a killed run did after it is redone, and its
+    #: time counted again), so positions / seconds is the rate, downtime left out.
+    seconds: float = 0.0
 
     @classmethod
     def from_json(cls, value: Any) -> AnalysisState:
@@ -115,6 +119,7 @@ class AnalysisState:
             skipped=dict(skipped) if isinstance(skipped, dict) else {},
             after=key,
             resumed=True,
+            seconds=_seconds(value.get("seconds")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -123,7 +128,12 @@ class AnalysisState:
             started, game_id = self.after
             after = [started.isoformat() if started else None, game_id]
         counts = {n: getattr(self, n) for n in _COUNTS}
-        return {**counts, "skipped": dict(self.skipped), "after": after}
+        return {
+            **counts,
+            "skipped": dict(self.skipped),
+            "after": after,
+            "seconds": round(self.seconds, 3),
+        }
 
     def summary(self, engine: str | None, nodes: int | None) -> dict[str, Any]:
         """The job's result (live while it runs)."""
@@ -148,6 +158,13 @@ class AnalysisState:
 
 
 _COUNTS = ("done", "total", "analyzed", "positions", "engine_evals", "cache_hits")
+
+
+def _seconds(value: Any) -> float:
+    """A checkpoint's working time; anything but a number of seconds is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return 0.0
+    return float(value)
 
 
 def _count(value: object) -> int:
@@ -257,6 +274,13 @@ class AnalysisRunner:
         self.pool: EnginePool | None = None
         self.cache = StoredEvalCache(deps.store)
         self._reported = -RESULT_EVERY_S
+        self._started, self._earlier_s = time.monotonic(), state.seconds
+
+    def _timed(self) -> AnalysisState:
+        """The state with this run's time so far added to the earlier runs'."""
+        seconds = self._earlier_s + time.monotonic() - self._started
+        self.state = dataclasses.replace(self.state, seconds=seconds)
+        return self.state
 
     def report(self, *, throttled: bool = False) -> None:
         now = time.monotonic()
@@ -265,7 +289,7 @@ class AnalysisRunner:
         self._reported = now
         engine = self.pool.name if self.pool is not None else None
         nodes = self.plan.nodes if self.pool is not None else None
-        self.on_result(self.state.summary(engine, nodes))
+        self.on_result(self._timed().summary(engine, nodes))
 
     async def run(self) -> AnalysisState:
         needs_engine = self.plan.engine and any(p.needs_evals for p in self.plan.plugins)
@@ -304,7 +328,7 @@ class AnalysisRunner:
             tx.put_analyses(rows, job_id=job_id)
             return {"analyzed": delta}
 
-        await self.ctx.checkpoint(self.checkpoint_of(self.state.to_json()), write)
+        await self.ctx.checkpoint(self.checkpoint_of(self._timed().to_json()), write)
 
     async def game(self, stored: StoredGame) -> GameAnalysis | None:
         """The game's analysis; None when a cancel interrupted it."""

@@ -82,6 +82,8 @@ async def test_every_ply_is_evaluated_and_a_second_run_uses_the_cache(
     assert job.result["engine_evals"] == 41  # 40 plies and the start position
     assert job.result["positions"] == 41
     assert job.result["engine"].startswith("Stockfish")
+    assert job.started_at is not None and job.finished_at is not None
+    assert 0 < job.result["seconds"] <= (job.finished_at - job.started_at).total_seconds()
     stored = rows(services)
     assert {r.plugin for r in stored} == {
         "move_count",
