@@ -55,12 +55,14 @@ class _WordTable(Generic[_T]):
 
     def lookup(self, words: list[bytes]) -> tuple[_T, ...] | None:
         """The values of `words`, or None if one of them does not fit the slot."""
-        values = tuple(map(self._known.get, words))
-        if None in values:
+        # One pass of C-level lookups; a word not known yet (rare once warm) raises.
+        # Not `get` then `None in values`: that compares every value with None.
+        try:
+            return tuple(map(self._known.__getitem__, words))
+        except KeyError:
             if not self._learn(words):
                 return None
-            values = tuple(map(self._known.get, words))
-        return values  # type: ignore[return-value]  # no None left: all were learnt
+            return tuple(map(self._known.__getitem__, words))
 
     def _learn(self, words: list[bytes]) -> bool:
         if len(self._known) > self._limit:
@@ -74,19 +76,6 @@ class _WordTable(Generic[_T]):
                     return False
                 self._known[word] = value
         return True
-
-
-class _EvalTable(_WordTable[Eval]):
-    """A `_WordTable` of evaluations."""
-
-    __slots__ = ()
-
-    def lookup(self, words: list[bytes]) -> tuple[Eval, ...] | None:
-        known = self._known
-        # Not `None in values`: comparing an `Eval` with None runs its Python `__eq__`.
-        if not all(map(known.__contains__, words)) and not self._learn(words):
-            return None
-        return tuple(map(known.__getitem__, words))
 
 
 def _clock_word(suffix: str) -> Callable[[str], int | None]:
@@ -113,7 +102,7 @@ _SPACED_CLOCKS: Final = _WordTable(_clock_word("]"))
 #: Chess.com: `{[%clk 0:02:59.9]}` gives `0:02:59.9]}`.
 _TIGHT_CLOCKS: Final = _WordTable(_clock_word("]}"))
 #: Lichess: `{ [%eval 0.17] [%clk 0:03:00] }` gives `0.17]`.
-_EVALS: Final = _EvalTable(_eval_word)
+_EVALS: Final = _WordTable(_eval_word)
 
 
 def read_exported(data: bytes) -> Movetext | None:
