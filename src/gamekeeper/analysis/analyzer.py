@@ -30,7 +30,7 @@ from gamekeeper.analysis.evals import INITIAL_CP
 from gamekeeper.analysis.positions import replay
 from gamekeeper.domain.games import Eval, Game
 
-__all__ = ["GameAnalysis", "analyze_game", "carried_evals"]
+__all__ = ["GameAnalysis", "analyze_game", "analyze_offline", "carried_evals", "needs_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -66,34 +66,56 @@ async def analyze_game(
     Args:
         on_evaluated: called with the number of positions done, as they are done.
     """
-    evals: tuple[PositionEval | None, ...] = ()
-    positions = engine_evals = cache_hits = 0
-    why_no_evals: str | None = None
+    if pool is None or not needs_engine(game, plugins):
+        return analyze_offline(game, plugins)
+    boards, error = replay(game)
+    if error is not None:
+        return _judged(game, plugins, (), error)
+    evals, engine_evals, cache_hits = await _evaluate(boards, cache, pool, nodes, on_evaluated)
+    return _judged(game, plugins, evals, None, engine_evals=engine_evals, cache_hits=cache_hits)
+
+
+def needs_engine(game: Game, plugins: Sequence[AnalysisPlugin]) -> bool:
+    """Whether a plugin needs evaluations that only the engine can give this game."""
+    return (
+        game.moves is not None
+        and any(plugin.needs_evals for plugin in plugins)
+        and engine_can_play(game.variant)
+        and carried_evals(game) is None
+    )
+
+
+def analyze_offline(game: Game, plugins: Sequence[AnalysisPlugin]) -> GameAnalysis:
+    """`analyze_game` without an engine: the evaluations the game carries, if any, and
+    plain CPU work (fit for a thread: no I/O, nothing shared)."""
     if game.moves is None:
-        why_no_evals = "the game's moves are not fetched"
-    elif any(plugin.needs_evals for plugin in plugins):
-        carried = carried_evals(game)
-        if carried is not None:
-            evals, positions = carried, sum(e is not None for e in carried)
-        elif not engine_can_play(game.variant):
-            why_no_evals = f"the engine does not play the {game.variant} variant"
-        elif pool is None:
-            why_no_evals = "no engine"
-        else:
-            boards, error = replay(game)
-            if error is not None:
-                why_no_evals = error
-            else:
-                evals, engine_evals, cache_hits = await _evaluate(
-                    boards, cache, pool, nodes, on_evaluated
-                )
-                positions = engine_evals + cache_hits
+        return _judged(game, plugins, (), "the game's moves are not fetched")
+    if not any(plugin.needs_evals for plugin in plugins):
+        return _judged(game, plugins, (), None)
+    carried = carried_evals(game)
+    if carried is not None:
+        return _judged(game, plugins, carried, None, positions=sum(e is not None for e in carried))
+    if not engine_can_play(game.variant):
+        return _judged(game, plugins, (), f"the engine does not play the {game.variant} variant")
+    return _judged(game, plugins, (), "no engine")
+
+
+def _judged(
+    game: Game,
+    plugins: Sequence[AnalysisPlugin],
+    evals: tuple[PositionEval | None, ...],
+    why_no_evals: str | None,
+    *,
+    positions: int | None = None,
+    engine_evals: int = 0,
+    cache_hits: int = 0,
+) -> GameAnalysis:
     results, skipped = _run_plugins(game, plugins, evals, why_no_evals)
     return GameAnalysis(
         results=results,
         skipped=skipped,
         evals=evals,
-        positions=positions,
+        positions=engine_evals + cache_hits if positions is None else positions,
         engine_evals=engine_evals,
         cache_hits=cache_hits,
     )

@@ -10,16 +10,16 @@ last committed game. A cancel interrupts the search under way (the pool sends `s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from gamekeeper.analysis.analyzer import GameAnalysis, analyze_game
+from gamekeeper.analysis.analyzer import GameAnalysis, analyze_game, analyze_offline
 from gamekeeper.analysis.base import AnalysisPlugin, JsonValue, eval_to_json
 from gamekeeper.analysis.engine import EnginePool, resolve_engine_path
 from gamekeeper.analysis.positions import white_first
@@ -30,11 +30,10 @@ from gamekeeper.storage.analyses import (
     AnalysisRow,
     AnalysisStore,
     AnalysisTx,
-    GameKey,
     PendingQuery,
-    game_key,
 )
 from gamekeeper.storage.base import AccountStore, GameStore, StoredGame, UserStore
+from gamekeeper.sync.analysis_state import AnalysisState
 from gamekeeper.sync.eval_cache import StoredEvalCache
 
 log = logging.getLogger(__name__)
@@ -45,6 +44,8 @@ T = TypeVar("T")
 ANALYSIS_BATCH = 20
 #: Without the engine a game takes about a millisecond: larger batches, fewer commits.
 ENGINELESS_BATCH = 500
+#: Of those, games per hop to a thread: a cancel waits for one hop (milliseconds).
+OFFLINE_CHUNK = 25
 #: The live result (positions, cache hits) is refreshed at most this often within a
 #: batch: a refresh per game sent every watcher an event per game.
 RESULT_EVERY_S = 0.25
@@ -82,93 +83,6 @@ class AnalysisPlan:
     nodes: int
     #: At most this many games (None: every pending one).
     limit: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnalysisState:
-    """How far a run got, committed with each batch (its checkpoint)."""
-
-    done: int = 0
-    total: int = 0
-    analyzed: int = 0
-    positions: int = 0
-    engine_evals: int = 0
-    cache_hits: int = 0
-    #: Plugins not run, by reason (e.g. "no engine", a variant), counted per game.
-    skipped: Mapping[str, int] = field(default_factory=dict)
-    after: GameKey | None = None
-    resumed: bool = False
-    #: Seconds of work behind the counts above: this run's so far and the earlier runs'
-    #: up to their last checkpoint (what a killed run did after it is redone, and its
-    #: time counted again), so positions / seconds is the rate, downtime left out.
-    seconds: float = 0.0
-
-    @classmethod
-    def from_json(cls, value: Any) -> AnalysisState:
-        if not isinstance(value, dict) or "done" not in value:
-            return cls()
-        after = value.get("after")
-        key: GameKey | None = None
-        if isinstance(after, list) and len(after) == 2 and isinstance(after[1], int):
-            started = datetime.fromisoformat(after[0]) if isinstance(after[0], str) else None
-            key = (started, after[1])
-        counts = {n: _count(value.get(n)) for n in _COUNTS}
-        skipped = value.get("skipped")
-        return cls(
-            **counts,
-            skipped=dict(skipped) if isinstance(skipped, dict) else {},
-            after=key,
-            resumed=True,
-            seconds=_seconds(value.get("seconds")),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        after = None
-        if self.after is not None:
-            started, game_id = self.after
-            after = [started.isoformat() if started else None, game_id]
-        counts = {n: getattr(self, n) for n in _COUNTS}
-        return {
-            **counts,
-            "skipped": dict(self.skipped),
-            "after": after,
-            "seconds": round(self.seconds, 3),
-        }
-
-    def summary(self, engine: str | None, nodes: int | None) -> dict[str, Any]:
-        """The job's result (live while it runs)."""
-        data = self.to_json()
-        data.pop("after")
-        return {"games": data.pop("done"), **data, "engine": engine, "nodes": nodes}
-
-    def with_game(self, stored: StoredGame, analysis: GameAnalysis) -> AnalysisState:
-        skipped = dict(self.skipped)
-        for reason in analysis.skipped.values():
-            skipped[reason] = skipped.get(reason, 0) + 1
-        return dataclasses.replace(
-            self,
-            done=self.done + 1,
-            analyzed=self.analyzed + (1 if analysis.results else 0),
-            positions=self.positions + analysis.positions,
-            engine_evals=self.engine_evals + analysis.engine_evals,
-            cache_hits=self.cache_hits + analysis.cache_hits,
-            skipped=skipped,
-            after=game_key(stored),
-        )
-
-
-_COUNTS = ("done", "total", "analyzed", "positions", "engine_evals", "cache_hits")
-
-
-def _seconds(value: Any) -> float:
-    """A checkpoint's working time; anything but a number of seconds is none."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return 0.0
-    return float(value)
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def eval_source(
@@ -312,10 +226,7 @@ class AnalysisRunner:
     async def batch(self, games: Sequence[StoredGame]) -> None:
         rows: list[AnalysisRow] = []
         analyzed = self.state.analyzed
-        for stored in games:
-            analysis = await self.game(stored)
-            if analysis is None:
-                break  # cancelled: commit the games finished so far
+        async for stored, analysis in self._analysed(games):
             rows.extend(rows_of(stored, analysis, self.pool, self.plan.nodes))
             self.state = self.state.with_game(stored, analysis)
             await self.ctx.report_progress(self.state.done)
@@ -330,12 +241,36 @@ class AnalysisRunner:
 
         await self.ctx.checkpoint(self.checkpoint_of(self._timed().to_json()), write)
 
+    async def _analysed(
+        self, games: Sequence[StoredGame]
+    ) -> AsyncIterator[tuple[StoredGame, GameAnalysis]]:
+        """Each game with its analysis, in order, until a cancel (the games finished
+        before it are committed)."""
+        if self.pool is None:
+            # Plain CPU work: in a thread, a few games at a time, so that the event loop
+            # (the API, the dashboard's streams) is never held for a whole batch.
+            for start in range(0, len(games), OFFLINE_CHUNK):
+                if self.ctx.cancel_requested:
+                    return
+                chunk = games[start : start + OFFLINE_CHUNK]
+                outcomes = await asyncio.to_thread(_offline, chunk, self.plan.plugins)
+                for stored, outcome in zip(chunk, outcomes, strict=True):
+                    if isinstance(outcome, Exception):
+                        outcome = self._failed(stored, outcome)
+                    yield stored, outcome
+            return
+        for stored in games:
+            analysis = await self.game(stored)
+            if analysis is None:
+                return
+            yield stored, analysis
+
     async def game(self, stored: StoredGame) -> GameAnalysis | None:
         """The game's analysis; None when a cancel interrupted it."""
         work = analyze_game(
             stored.game,
             self.plan.plugins,
-            cache=self.cache if self.pool is not None else None,
+            cache=self.cache,
             pool=self.pool,
             nodes=self.plan.nodes,
         )
@@ -345,14 +280,31 @@ class AnalysisRunner:
         except (EngineUnavailable, StorageError, JobError):
             raise
         except Exception as exc:  # one unreadable game must not stop the others
-            log.exception("analysis of game %s failed", stored.id)
-            self.ctx.item_error(f"game {stored.id}", f"analysis failed: {exc}")
-            return GameAnalysis(
-                results={}, skipped={}, evals=(), positions=0, engine_evals=0, cache_hits=0
-            )
+            return self._failed(stored, exc)
         finally:
             work.close()
         return None
+
+    def _failed(self, stored: StoredGame, exc: Exception) -> GameAnalysis:
+        """An item error for the game; the run goes on without its results."""
+        log.error("analysis of game %s failed", stored.id, exc_info=exc)
+        self.ctx.item_error(f"game {stored.id}", f"analysis failed: {exc}")
+        return GameAnalysis(
+            results={}, skipped={}, evals=(), positions=0, engine_evals=0, cache_hits=0
+        )
+
+
+def _offline(
+    games: Sequence[StoredGame], plugins: Sequence[AnalysisPlugin]
+) -> list[GameAnalysis | Exception]:
+    """`analyze_offline` of each game (in a thread); a game's failure is its outcome."""
+    outcomes: list[GameAnalysis | Exception] = []
+    for stored in games:
+        try:
+            outcomes.append(analyze_offline(stored.game, plugins))
+        except Exception as exc:  # reported on the event loop, as an item error
+            outcomes.append(exc)
+    return outcomes
 
 
 async def run_analysis(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -17,6 +18,7 @@ from gamekeeper.domain.games import Game
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.settings import Settings
 from gamekeeper.storage.sql.schema import analyses, position_evals
+from gamekeeper.sync import analysis_run
 from tests.integration.analysis.conftest import NODES, lichess_games
 
 Factory = Callable[..., Coroutine[Any, Any, Services]]
@@ -119,6 +121,28 @@ async def test_every_ply_is_evaluated_and_a_second_run_uses_the_cache(
     assert third.status is JobStatus.COMPLETED, third.error
     assert (third.result["engine_evals"], third.result["cache_hits"]) == (0, 41)
     assert {r.job_id for r in rows(services)} == {third.id}
+
+
+async def test_analysis_without_the_engine_runs_off_the_event_loop(
+    make_services: Factory, game_40_plies: Game, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Plain CPU work for every game a sync stores: on the event loop it would hold the
+    # API and the dashboard's streams for a whole batch.
+    threads: list[threading.Thread] = []
+    real = analysis_run.analyze_offline
+
+    def recording(*args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(analysis_run, "analyze_offline", recording)
+    services = await make_services()
+    account_id = await seed(services, game_40_plies)
+    job = await analyze(services, account_id=account_id, engine=False)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert job.counters["analyzed"] == 1
+    assert threads and threading.current_thread() not in threads
+    assert {r.plugin for r in rows(services)} == {"move_count"}  # the others need the engine
 
 
 async def test_a_missing_stockfish_fails_the_job_naming_the_setting(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gamekeeper.sync.analysis_run import AnalysisState
+from gamekeeper.sync.analysis_state import AnalysisState
 
 
 def test_the_state_round_trips_through_its_checkpoint_with_its_working_time() -> None:
