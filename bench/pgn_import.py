@@ -9,7 +9,8 @@ process, so its peak RSS is its own:
 - gamekeeper: each of `--sides` (see SIDES) over the whole file. `import` is the
   `import_pgn` job into a fresh SQLite database, as `gamekeeper import` runs it, with
   the default parse processes (`GAMEKEEPER_PARSE_WORKERS` unset: cores - 1);
-  `import0` the same with 0 (the single-process path); `games` and `reader` leave
+  `import0` the same with 0 (the single-process path), `import2` with 2 (on two
+  cores: three busy processes); `games` and `reader` leave
   the database out. Its peak RSS is the job process's VmHWM plus each parse process's
   (a sum of peaks: an upper bound of the peak of the sum); its CPU time counts the
   parse processes' too;
