@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from gamekeeper.api.auth import AuthFirstRoute
@@ -14,7 +14,7 @@ from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.streams import while_signed_in
-from gamekeeper.api.views import job_out, jobs_out
+from gamekeeper.api.views import job_json, job_out, job_response, jobs_out
 from gamekeeper.bootstrap import Services
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import Job, JobStatus
@@ -91,8 +91,9 @@ VisibleJob = Annotated[Job, Depends(visible_job)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-async def get_job(job: VisibleJob, services: ServicesDep) -> JobOut:
-    return await job_out(services, job)
+async def get_job(job: VisibleJob, services: ServicesDep) -> Response:
+    # Polled by dashboards while the job runs: the snapshot's JSON is made once.
+    return await job_response(services, job)
 
 
 @router.post("/jobs/{job_id}/cancel", status_code=202, response_model=JobOut)
@@ -135,8 +136,8 @@ async def job_events(
     async for snapshot in snapshots:
         if snapshot.version > seen:
             seen = snapshot.version
-            payload = JobOut.of(snapshot, account)
-            yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=str(seen))
+            # One JSON per snapshot for every stream of the job (see `job_json`).
+            yield ServerSentEvent(raw_data=job_json(snapshot, account), event="job", id=str(seen))
     if await services.users.authenticate(request.state.token) is not None:
         yield ServerSentEvent(data={"status": "end"}, event="end")
 
