@@ -90,6 +90,9 @@ class _Engine:
         self._options = options
         self.transport: asyncio.SubprocessTransport | None = None
         self.protocol: chess.engine.UciProtocol | None = None
+        #: Set while a search cancelled before its `go` winds down (see `_analyse`):
+        #: the engine is handed out again once it is done.
+        self.settling: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         try:
@@ -240,7 +243,13 @@ class EnginePool:
                 if on_evaluated is not None:
                     on_evaluated(1)
         finally:
-            self._idle.put_nowait(engine)
+            settling, engine.settling = engine.settling, None
+            if settling is None:
+                self._idle.put_nowait(engine)
+            else:
+                # Not before: a command sent meanwhile would cancel the start and the
+                # search it then begins (python-chess) would run on unattended.
+                settling.add_done_callback(lambda _: self._idle.put_nowait(engine))
 
     async def _search(
         self, engine: _Engine, board: chess.Board, limit: chess.engine.Limit, game: object
@@ -252,7 +261,7 @@ class EnginePool:
                     self.restarts += 1
                 assert engine.protocol is not None
                 self.calls += 1
-                return _position_eval(await _analyse(engine.protocol, board, limit, game))
+                return _position_eval(await _analyse(engine, board, limit, game))
             except chess.engine.EngineTerminatedError as exc:
                 log.warning("engine %s died (%s); starting it again", engine.pid, exc)
                 engine.close()
@@ -264,15 +273,18 @@ class EnginePool:
 
 
 async def _analyse(
-    protocol: chess.engine.UciProtocol, board: chess.Board, limit: chess.engine.Limit, game: object
+    engine: _Engine, board: chess.Board, limit: chess.engine.Limit, game: object
 ) -> chess.engine.InfoDict:
     """`protocol.analyse`, safe to cancel at any moment.
 
     Cancelling python-chess's `analyse` while the engine has not answered `isready`
-    yet sends `stop` before `go`, and the search then runs on unattended (and
-    `_readyok` fails on the cancelled future). So the start is shielded, and a search
-    that starts after its caller was cancelled is stopped as soon as it begins.
+    yet sends `stop` before `go`, and the search then runs on unattended; so does any
+    command sent to the engine in that window. So the start is shielded; a search that
+    starts after its caller was cancelled is stopped as soon as it begins, and
+    `engine.settling` says when it has ended (the pool hands the engine out again then).
     """
+    protocol = engine.protocol
+    assert protocol is not None
     starting = asyncio.ensure_future(protocol.analysis(board, limit, game=game))
     try:
         # Not `await starting`: if the engine dies between `isready` and `readyok`,
@@ -281,7 +293,7 @@ async def _analyse(
         watched: set[asyncio.Future[Any]] = {starting, protocol.returncode}
         await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
-        starting.add_done_callback(_stop_once_started)
+        engine.settling = _stopped_once_started(starting, protocol.returncode)
         raise
     if not starting.done():
         starting.cancel()
@@ -293,9 +305,29 @@ async def _analyse(
     return analysis.info
 
 
-def _stop_once_started(starting: asyncio.Future[chess.engine.AnalysisResult]) -> None:
-    if not starting.cancelled() and starting.exception() is None:
-        starting.result().stop()
+def _stopped_once_started(
+    starting: asyncio.Future[chess.engine.AnalysisResult], died: asyncio.Future[Any]
+) -> asyncio.Future[None]:
+    """Stop the search `starting` begins, once it has begun; done when it has ended
+    (or the engine has died)."""
+
+    async def settle() -> None:
+        await asyncio.wait({starting, died}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()  # the engine died first: python-chess never settles it
+            return
+        if starting.cancelled() or starting.exception() is not None:
+            return
+        analysis = starting.result()
+        analysis.stop()
+        waiting = asyncio.ensure_future(analysis.wait())
+        await asyncio.wait({waiting, died}, return_when=asyncio.FIRST_COMPLETED)
+        if waiting.done() and not waiting.cancelled():
+            waiting.exception()  # retrieved: a search that ended badly ends here
+        else:
+            waiting.cancel()
+
+    return asyncio.ensure_future(settle())
 
 
 def _position_eval(info: chess.engine.InfoDict) -> PositionEval:

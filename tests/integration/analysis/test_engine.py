@@ -279,3 +279,85 @@ async def test_an_engine_dying_before_readyok_is_an_error_not_a_hang(tmp_path: P
         with pytest.raises(AnalysisError, match="died twice"):
             await asyncio.wait_for(search, timeout=60)  # a hang fails here, not forever
         assert pool.restarts == 1
+
+
+#: A UCI "engine" that answers its second `isready` only once a byte comes through the
+#: FIFO named by its first argument, searches `go nodes 1000000000` until `stop`, and
+#: any other `go` at once.
+READYOK_ON_CUE = f"""#!{sys.executable}
+import sys
+readies, searching = 0, False
+for line in sys.stdin:
+    word = (line.split() or [""])[0]
+    if word == "uci":
+        print("id name OnCue", "uciok", sep="\\n", flush=True)
+    elif word == "isready":
+        readies += 1
+        if readies == 2:
+            with open(sys.argv[1], "rb") as cue:
+                cue.read(1)
+        print("readyok", flush=True)
+    elif word == "go":
+        if "1000000000" in line:
+            searching = True
+        else:
+            print("info depth 1 score cp 13 nodes 1000 pv e2e4")
+            print("bestmove e2e4", flush=True)
+    elif word == "stop" and searching:
+        searching = False
+        print("info depth 9 score cp 20 nodes 5000 pv d2d4", "bestmove d2d4", sep="\\n", flush=True)
+    elif word == "quit":
+        break
+"""
+
+
+class _Readies(logging.Handler):
+    """Sets `second` once python-chess has sent `isready` twice."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+        self.second = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "%s: << %s" and str((record.args or ("", ""))[1]) == "isready":  # type: ignore[index]
+            self.count += 1
+            if self.count == 2:
+                self.second.set()
+
+
+async def test_an_engine_cancelled_before_its_search_began_is_reused_only_once_stopped(
+    tmp_path: Path,
+) -> None:
+    # Cancelled between `isready` and `readyok`, the search still begins when `readyok`
+    # comes. Handed out at once, the engine's next command would cancel that start, and
+    # python-chess would then send `go` with nothing left to stop it: a search of a
+    # billion nodes, and every later evaluation waiting behind it.
+    cue = tmp_path / "cue"
+    os.mkfifo(cue)
+    script = tmp_path / "oncue.py"
+    script.write_text(READYOK_ON_CUE)
+    engine = tmp_path / "oncue"
+    engine.write_text(f"#!/bin/sh\nexec {sys.executable} {script} {cue}\n")
+    engine.chmod(engine.stat().st_mode | stat.S_IXUSR)
+    readies = _Readies()
+    chess_log = logging.getLogger("chess.engine")
+    chess_log.addHandler(readies)
+    chess_log.setLevel(logging.DEBUG)
+    try:
+        async with EnginePool(str(engine), workers=1) as pool:
+            first = asyncio.create_task(pool.evaluate([chess.Board()], 1_000_000_000))
+            await readies.second.wait()
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            second = asyncio.create_task(pool.evaluate([chess.Board()], 1000))
+            # The cue from a thread: `second` asks for the engine meanwhile, well before
+            # `readyok` can come back.
+            await asyncio.to_thread(cue.write_bytes, b"!")
+            async with asyncio.timeout(60):  # the bug is a search that never ends
+                [result] = await second
+            assert result.score.cp == 13 and pool.restarts == 0
+    finally:
+        chess_log.removeHandler(readies)
+        chess_log.setLevel(logging.NOTSET)
