@@ -53,7 +53,11 @@ def job_json(job: Job, account: Account | None) -> str:
 async def job_response(services: Services, job: Job) -> Response:
     """`job_out` as a ready response (a route declaring `response_model=JobOut` returns
     it unchanged: the JSON is `JobOut`'s)."""
-    account = None
-    if job.account_id is not None:
-        account = (await services.accounts.by_ids([job.account_id])).get(job.account_id)
-    return Response(job_json(job, account), media_type="application/json")
+    return Response(job_json(job, await account_of(services, job)), media_type="application/json")
+
+
+async def account_of(services: Services, job: Job) -> Account | None:
+    """The account the job belongs to, if it has one."""
+    if job.account_id is None:
+        return None
+    return (await services.accounts.by_ids([job.account_id])).get(job.account_id)

@@ -14,9 +14,7 @@ from gamekeeper.api.errors import ERROR_RESPONSES
 from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.streams import while_signed_in
-from gamekeeper.api.views import job_json, job_out, job_response, jobs_out
-from gamekeeper.bootstrap import Services
-from gamekeeper.domain.accounts import Account
+from gamekeeper.api.views import account_of, job_json, job_out, job_response, jobs_out
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.errors import InvalidInput
@@ -109,12 +107,6 @@ def _last_version(value: str | None) -> int:
         return -1
 
 
-async def _account_of(services: Services, job: Job) -> Account | None:
-    if job.account_id is None:
-        return None
-    return (await services.accounts.by_ids([job.account_id])).get(job.account_id)
-
-
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse)
 async def job_events(
     request: Request,
@@ -131,7 +123,7 @@ async def job_events(
     seen = _last_version(last_event_id)
     # A job's account is fixed: read once per stream, not once per event (a sync sends
     # many, to every watcher).
-    account = await _account_of(services, job)
+    account = await account_of(services, job)
     snapshots = while_signed_in(request, services, services.jobs.watch(job.id))
     async for snapshot in snapshots:
         if snapshot.version > seen:
