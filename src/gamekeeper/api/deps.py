@@ -23,7 +23,8 @@ class NotAuthenticated(GamekeeperError):
     code = "not_authenticated"
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
     services: Services = request.app.state.services
     return services
 
@@ -46,7 +47,8 @@ async def authenticate(request: Request) -> User:
     if known is not None:
         return known
     token = request_token(request)
-    user = await get_services(request).users.authenticate(token) if token else None
+    services: Services = request.app.state.services
+    user = await services.users.authenticate(token) if token else None
     if user is None:
         raise NotAuthenticated()
     request.state.user, request.state.token = user, token

@@ -3,6 +3,7 @@ apart on every request."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import secrets
@@ -21,6 +22,13 @@ TOKEN_PREFIX = "gk_"
 MAX_TOKEN_LENGTH = 200
 #: The longest life a token may be given.
 MAX_EXPIRY_DAYS = 3650
+#: How long a token this process has checked is trusted without asking the database
+#: again. A dashboard polls a job twice a second: reading the token each time was a
+#: good part of the server's time while a sync ran. A revoke made here takes effect at
+#: once; one made by another process (`gamekeeper users revoke`) within this time.
+TOKEN_TRUSTED_FOR = timedelta(seconds=5)
+#: Tokens kept trusted at most (the oldest is dropped first).
+TOKENS_KEPT = 1024
 
 
 def hash_token(token: str) -> str:
@@ -40,6 +48,9 @@ class UserService:
     def __init__(self, store: UserStore, *, now: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.now = now or (lambda: datetime.now(UTC))
+        #: Token hash -> (when it was read, its user, its row). Only tokens found are
+        #: kept: made-up ones cannot fill it.
+        self._trusted: dict[str, tuple[datetime, User, ApiToken]] = {}
 
     async def ensure_user(self, name: str, *, role: Role = Role.USER) -> User:
         existing = await self.store.get_user(validate_user_name(name))
@@ -79,7 +90,9 @@ class UserService:
         """Delete one of a user's tokens: it signs nothing from now on (open event
         streams notice within `GAMEKEEPER_STREAM_AUTH_RECHECK_S`)."""
         user = await self.get_user(name)
-        if not await self.store.revoke_token(user.id, token_id):
+        revoked = await self.store.revoke_token(user.id, token_id)
+        self._trusted = {h: t for h, t in self._trusted.items() if t[2].id != token_id}
+        if not revoked:
             raise NotFound(f"user {name!r} has no token {token_id}")
 
     async def authenticate(self, token: str) -> User | None:
@@ -87,11 +100,18 @@ class UserService:
         `last_used_at` is written at most once a minute, never once per request."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             return None
-        found = await self.store.token_owner(hash_token(token))
-        if found is None:
-            return None
-        user, row = found
+        digest = hash_token(token)
         now = self.now()
+        trusted = self._trusted.get(digest)
+        if trusted is not None and now - trusted[0] < TOKEN_TRUSTED_FOR:
+            _, user, row = trusted
+        else:
+            found = await self.store.token_owner(digest)
+            if found is None:
+                self._trusted.pop(digest, None)
+                return None
+            user, row = found
+            self._trust(digest, now, user, row)
         if row.expired(now):
             return None
         if row.needs_touch(now):
@@ -99,4 +119,13 @@ class UserService:
                 await self.store.touch_token(row.id, now=now)
             except StorageError:  # a busy database must not turn a request away
                 log.warning("could not record the use of token %s", row.id)
+            else:
+                read_at = self._trusted.get(digest, (now,))[0]
+                self._trust(digest, read_at, user, dataclasses.replace(row, last_used_at=now))
         return user
+
+    def _trust(self, digest: str, read_at: datetime, user: User, row: ApiToken) -> None:
+        self._trusted.pop(digest, None)
+        if len(self._trusted) >= TOKENS_KEPT:
+            del self._trusted[next(iter(self._trusted))]  # the oldest
+        self._trusted[digest] = (read_at, user, row)
