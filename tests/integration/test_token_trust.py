@@ -4,10 +4,12 @@ another process (straight in the store here) once that time is up."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from gamekeeper.domain.users import User
 from gamekeeper.services.users import TOKEN_TRUSTED_FOR, UserService
 from gamekeeper.storage.sql.schema import tokens
 from gamekeeper.storage.sql.store import SqlStore
@@ -22,11 +24,27 @@ class Clock:
         return self.now
 
 
-async def test_a_token_is_read_once_while_trusted(store: SqlStore) -> None:
+@dataclass
+class Signed:
+    """Alice, signed in: the service and its clock, her user and her token."""
+
+    clock: Clock
+    users: UserService
+    alice: User
+    token: str
+
+
+async def signed_in(store: SqlStore, *, expires_in_days: int | None = None) -> Signed:
     clock = Clock()
     users = UserService(store, now=clock)
     alice = await users.add_user("alice")
-    token = await users.issue_token(alice)
+    token = await users.issue_token(alice, expires_in_days=expires_in_days)
+    return Signed(clock, users, alice, token)
+
+
+async def test_a_token_is_read_once_while_trusted(store: SqlStore) -> None:
+    s = await signed_in(store)
+    clock, users, alice, token = s.clock, s.users, s.alice, s.token
     reads = count_statements(store.engine, "SELECT")
 
     for _ in range(20):
@@ -39,9 +57,8 @@ async def test_a_token_is_read_once_while_trusted(store: SqlStore) -> None:
 
 
 async def test_a_revoke_here_is_honoured_at_once(store: SqlStore) -> None:
-    users = UserService(store, now=Clock())
-    alice = await users.add_user("alice")
-    token = await users.issue_token(alice)
+    s = await signed_in(store)
+    users, alice, token = s.users, s.alice, s.token
     assert await users.authenticate(token) == alice
     [row] = await users.tokens("alice")
 
@@ -50,10 +67,8 @@ async def test_a_revoke_here_is_honoured_at_once(store: SqlStore) -> None:
 
 
 async def test_a_revoke_elsewhere_is_honoured_once_the_trust_is_over(store: SqlStore) -> None:
-    clock = Clock()
-    users = UserService(store, now=clock)
-    alice = await users.add_user("alice")
-    token = await users.issue_token(alice)
+    s = await signed_in(store)
+    clock, users, alice, token = s.clock, s.users, s.alice, s.token
     assert await users.authenticate(token) == alice
     [row] = await users.tokens("alice")
 
@@ -67,10 +82,8 @@ async def test_a_revoke_elsewhere_is_honoured_once_the_trust_is_over(store: SqlS
 
 
 async def test_an_expiry_is_checked_on_every_request(store: SqlStore) -> None:
-    clock = Clock()
-    users = UserService(store, now=clock)
-    alice = await users.add_user("alice")
-    token = await users.issue_token(alice, expires_in_days=1)
+    s = await signed_in(store, expires_in_days=1)
+    clock, users, alice, token = s.clock, s.users, s.alice, s.token
     assert await users.authenticate(token) == alice
     clock.now += timedelta(days=1) - timedelta(seconds=1)
     assert await users.authenticate(token) == alice
@@ -79,10 +92,8 @@ async def test_an_expiry_is_checked_on_every_request(store: SqlStore) -> None:
 
 
 async def test_last_used_is_written_once_a_minute_not_per_request(store: SqlStore) -> None:
-    clock = Clock()
-    users = UserService(store, now=clock)
-    alice = await users.add_user("alice")
-    token = await users.issue_token(alice)
+    s = await signed_in(store)
+    clock, users, alice, token = s.clock, s.users, s.alice, s.token
     writes = count_statements(store.engine, "UPDATE")
     for _ in range(3):
         for _ in range(10):

@@ -47,7 +47,7 @@ async def authenticate(request: Request) -> User:
     if known is not None:
         return known
     token = request_token(request)
-    services: Services = request.app.state.services
+    services = await get_services(request)
     user = await services.users.authenticate(token) if token else None
     if user is None:
         raise NotAuthenticated()

@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from gamekeeper.domain.limits import check_int
 from gamekeeper.domain.users import ApiToken, Role, User
@@ -31,6 +32,14 @@ TOKEN_TRUSTED_FOR = timedelta(seconds=5)
 TOKENS_KEPT = 1024
 
 
+class _Trusted(NamedTuple):
+    """A token this process has checked: when it was read, its user, its row."""
+
+    read_at: datetime
+    user: User
+    row: ApiToken
+
+
 def hash_token(token: str) -> str:
     """sha256: tokens carry 256 random bits, so a slow hash would add nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -48,9 +57,8 @@ class UserService:
     def __init__(self, store: UserStore, *, now: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.now = now or (lambda: datetime.now(UTC))
-        #: Token hash -> (when it was read, its user, its row). Only tokens found are
-        #: kept: made-up ones cannot fill it.
-        self._trusted: dict[str, tuple[datetime, User, ApiToken]] = {}
+        #: By token hash. Only tokens found are kept: made-up ones cannot fill it.
+        self._trusted: dict[str, _Trusted] = {}
 
     async def ensure_user(self, name: str, *, role: Role = Role.USER) -> User:
         existing = await self.store.get_user(validate_user_name(name))
@@ -91,7 +99,7 @@ class UserService:
         streams notice within `GAMEKEEPER_STREAM_AUTH_RECHECK_S`)."""
         user = await self.get_user(name)
         revoked = await self.store.revoke_token(user.id, token_id)
-        self._trusted = {h: t for h, t in self._trusted.items() if t[2].id != token_id}
+        self._trusted = {h: t for h, t in self._trusted.items() if t.row.id != token_id}
         if not revoked:
             raise NotFound(f"user {name!r} has no token {token_id}")
 
@@ -103,15 +111,13 @@ class UserService:
         digest = hash_token(token)
         now = self.now()
         trusted = self._trusted.get(digest)
-        if trusted is not None and now - trusted[0] < TOKEN_TRUSTED_FOR:
-            _, user, row = trusted
-        else:
+        if trusted is None or now - trusted.read_at >= TOKEN_TRUSTED_FOR:
             found = await self.store.token_owner(digest)
             if found is None:
                 self._trusted.pop(digest, None)
                 return None
-            user, row = found
-            self._trust(digest, now, user, row)
+            trusted = self._trust(digest, _Trusted(now, *found))
+        user, row = trusted.user, trusted.row
         if row.expired(now):
             return None
         if row.needs_touch(now):
@@ -120,12 +126,14 @@ class UserService:
             except StorageError:  # a busy database must not turn a request away
                 log.warning("could not record the use of token %s", row.id)
             else:
-                read_at = self._trusted.get(digest, (now,))[0]
-                self._trust(digest, read_at, user, dataclasses.replace(row, last_used_at=now))
+                self._trust(
+                    digest, trusted._replace(row=dataclasses.replace(row, last_used_at=now))
+                )
         return user
 
-    def _trust(self, digest: str, read_at: datetime, user: User, row: ApiToken) -> None:
+    def _trust(self, digest: str, trusted: _Trusted) -> _Trusted:
         self._trusted.pop(digest, None)
         if len(self._trusted) >= TOKENS_KEPT:
             del self._trusted[next(iter(self._trusted))]  # the oldest
-        self._trusted[digest] = (read_at, user, row)
+        self._trusted[digest] = trusted
+        return trusted
