@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from gamekeeper.connectors.gate.policy import UpstreamPlan
     from gamekeeper.connectors.gate.postgres import PostgresHostCoordinators
     from gamekeeper.connectors.gate.upstreams import Upstreams
+    from gamekeeper.connectors.offload_procs import ProcessOffload
     from gamekeeper.jobs.executors.procrastinate import ProcrastinateExecutor
     from gamekeeper.storage.sql.copy import CopyReport, Progress
 
@@ -63,10 +64,13 @@ def manager_config(settings: Settings) -> ManagerConfig:
 
 
 def default_registry(
-    store: SqlStore, upstreams: Callable[[], Upstreams], settings: Settings
+    store: SqlStore,
+    upstreams: Callable[[], Upstreams],
+    settings: Settings,
+    parsers: Callable[[], ProcessOffload | None] = lambda: None,
 ) -> JobRegistry:
     """Every job kind gamekeeper ships, wired to this process's services (registered,
-    and `upstreams` built, when a kind is first looked up)."""
+    and `upstreams` and `parsers` built, when a kind is first looked up)."""
 
     def load(registry: JobRegistry) -> None:
         from gamekeeper.analysis.registry import available_plugins
@@ -87,11 +91,19 @@ def default_registry(
             hash_mb=settings.engine_hash_mb,
             nodes=settings.analysis_nodes,
         )
+        offload = parsers()
+        lichess = LichessSource(
+            sites.lichess,
+            settings.lichess_url,
+            settings.lichess_token,
+            **({} if offload is None else {"offload": offload}),
+        )
         deps = SyncDeps(
             store=store,
-            lichess=LichessSource(sites.lichess, settings.lichess_url, settings.lichess_token),
+            lichess=lichess,
             chesscom=ChessComSource(sites.chesscom, settings.chesscom_url),
             analysis=analysis,
+            encode=store.game_row_encoder(),
         )
         from gamekeeper.sync.crawl import register_crawl_kinds
 
@@ -147,6 +159,7 @@ class Sites:
         self._settings, self._store = settings, store
         self.upstreams: Upstreams | None = None
         self.gate: PostgresHostCoordinators | FileHostCoordinators | None = None
+        self._parsers: ProcessOffload | None = None
 
     def get(self) -> Upstreams:
         if self.upstreams is None:
@@ -158,11 +171,22 @@ class Sites:
             self.upstreams = Upstreams(plan, coordinator_for=coordinator_for)
         return self.upstreams
 
+    def parsers(self) -> ProcessOffload | None:
+        """The processes that parse what the sites send (`parse_workers`; None: 0, parse
+        in a thread here). They start when first given work."""
+        if self._parsers is None and self._settings.parse_processes > 0:
+            from gamekeeper.connectors.offload_procs import ProcessOffload
+
+            self._parsers = ProcessOffload(self._settings.parse_processes)
+        return self._parsers
+
     async def aclose(self) -> None:
         if self.upstreams is not None:
             await self.upstreams.aclose()
         if self.gate is not None:
             await self.gate.aclose()
+        if self._parsers is not None:
+            await asyncio.to_thread(self._parsers.close)
 
 
 @dataclass(kw_only=True)
@@ -278,7 +302,7 @@ def build_services(settings: Settings, *, registry: JobRegistry | None = None) -
         )
     store = SqlStore(settings.database_url)
     sites = Sites(settings, store)
-    registry = registry or default_registry(store, sites.get, settings)
+    registry = registry or default_registry(store, sites.get, settings, sites.parsers)
     jobs = JobManager(store, registry, config=manager_config(settings))
     executor: LocalExecutor | ProcrastinateExecutor
     schedule: AutoSyncLoop | None = None

@@ -128,9 +128,10 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not one
         return value or None
 
-    # -- import ---------------------------------------------------------------
-    #: Processes that parse a PGN import while the job's process stores it; unset:
-    #: `spare_cores()` (1 on two cores); 0 parses in the job's process (one core).
+    # -- parsing --------------------------------------------------------------
+    #: Processes that parse a PGN import, and a Lichess sync's lines, while the job's
+    #: process stores them; unset: `spare_cores()` (1 on two cores); 0 parses in the
+    #: job's process (one core).
     parse_workers: int | None = Field(default=None, ge=0, le=64)
 
     # -- analysis -------------------------------------------------------------

@@ -225,6 +225,11 @@ class Game:
         """False while the game can still change upstream."""
         return self.termination not in UNFINISHED
 
+    @property
+    def has_moves(self) -> bool:
+        """Whether the moves were fetched (a two-stage sync fetches them later)."""
+        return self.moves is not None
+
 
 def white_first(game: Game) -> bool:
     """True when White makes the first move (always, but from a FEN with Black to move)."""

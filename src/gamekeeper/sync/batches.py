@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from gamekeeper.connectors.base import GameOrError, RecordError
+from gamekeeper.connectors.base import EncodedGame, GameOrError, RecordError
 from gamekeeper.domain.games import Game
 from gamekeeper.jobs.context import JobContext
 from gamekeeper.storage.base import GameTx, UpsertResult
@@ -30,12 +30,12 @@ class GameBatcher:
         self.account_id = account_id
         self.stream = stream
         self.size = size
-        self.games: list[Game] = []
+        self.games: list[Game | EncodedGame] = []
         #: Items received so far (good and bad, earlier runs of the job included).
         self.seen = seen
         self._pending: asyncio.Task[None] | None = None
 
-    def add(self, item: GameOrError) -> bool:
+    def add(self, item: GameOrError | EncodedGame) -> bool:
         """Take one stream item; True when the batch is full."""
         self.seen += 1
         if isinstance(item, RecordError):
@@ -79,24 +79,42 @@ class GameBatcher:
 
 async def commit_games(
     ctx: JobContext,
-    games: Sequence[Game],
+    games: Sequence[Game | EncodedGame],
     *,
     checkpoint: Any,
     account_cursor: tuple[int, str, Any] | None = None,
 ) -> None:
-    """Upsert `games` and checkpoint in one transaction; with `account_cursor`
-    (account id, stream name, value), the account's next sync starts from that value."""
+    """Upsert `games` (or their rows) and checkpoint in one transaction; with
+    `account_cursor` (account id, stream name, value), the account's next sync starts
+    from that value."""
     job_id = ctx.job_id
 
     def write(tx: GameTx) -> dict[str, int]:
-        result = tx.upsert_games(games, job_id=job_id) if games else None
+        result = _upsert(tx, games, job_id=job_id) if games else None
         if account_cursor is not None:
             tx.set_cursor(*account_cursor)
         counters = upsert_counters(games, result)
-        counters["enriched"] = sum(1 for g in games if g.moves is not None)
+        counters["enriched"] = sum(1 for g in games if g.has_moves)
         return counters
 
     await ctx.checkpoint(checkpoint, write)
+
+
+def _upsert(tx: GameTx, games: Sequence[Game | EncodedGame], *, job_id: str) -> UpsertResult:
+    """One stream's games are all rows or all `Game`s; a batch of both is written as
+    two upserts (each keeps its own last record of a repeated game)."""
+    rows = [g.row for g in games if isinstance(g, EncodedGame)]
+    plain = [g for g in games if isinstance(g, Game)]
+    if not plain:
+        return tx.upsert_rows(rows, job_id=job_id)
+    if not rows:
+        return tx.upsert_games(plain, job_id=job_id)
+    first, second = tx.upsert_rows(rows, job_id=job_id), tx.upsert_games(plain, job_id=job_id)
+    return UpsertResult(
+        inserted=first.inserted + second.inserted,
+        updated=first.updated + second.updated,
+        skipped_existing=first.skipped_existing + second.skipped_existing,
+    )
 
 
 def upsert_counters(

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gamekeeper.connectors.base import GamesQuery, MonthStatus, RecordError
+from gamekeeper.connectors.base import EncodedGame, GamesQuery, MonthStatus, RecordError
 from gamekeeper.domain.games import Game, Platform
 from gamekeeper.domain.players import CrawlTarget
 from gamekeeper.jobs.context import JobContext
@@ -96,6 +96,8 @@ async def _lichess(
     query = GamesQuery(since_ms=start, max=limit, newest_first=True)
     stream = deps.lichess.iter_games(target.username, query, wait=ctx.wait, known_ids=known)
     async for item in stream:
+        # Asked without `encode`: games, whose players the crawl follows, not rows.
+        assert not isinstance(item, EncodedGame)
         yield item
 
 

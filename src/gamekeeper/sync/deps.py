@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from gamekeeper.connectors.base import ChessComGames, LichessGames
+from gamekeeper.connectors.base import ChessComGames, LichessGames, RowEncoder
 from gamekeeper.storage.base import AccountStore, GameStore
 from gamekeeper.sync.analysis_run import AnalysisDeps
 
@@ -24,5 +24,8 @@ class SyncDeps:
     lichess: LichessGames
     chesscom: ChessComGames
     batch_size: int = BATCH_SIZE
+    #: The store's `Game` → row function: a sync asks its Lichess streams for rows, made
+    #: where the lines are parsed (a parse process), not games (None: games).
+    encode: RowEncoder | None = None
     #: The analysis a sync runs on the games it stores (None: its phase is skipped).
     analysis: AnalysisDeps | None = None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gamekeeper.connectors.base import GamesQuery, LichessUser, RecordError
+from gamekeeper.connectors.base import EncodedGame, GamesQuery, LichessUser, RecordError
 from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.coverage import Coverage, Segment
 from gamekeeper.domain.games import Game, Platform
@@ -69,7 +69,7 @@ class LichessCursor:
             "open_ids": list(self.open_ids),
         }
 
-    def after(self, games: Sequence[Game], *, start: int | None) -> LichessCursor:
+    def after(self, games: Sequence[Game | EncodedGame], *, start: int | None) -> LichessCursor:
         """The cursor once `games`, streamed oldest first from `start` on, are stored."""
         open_ids = dict.fromkeys(self.open_ids)
         newest: int | None = None
@@ -84,7 +84,7 @@ class LichessCursor:
         coverage = self.coverage if newest is None else self.coverage.add(start, newest)
         return LichessCursor(coverage=coverage, open_ids=tuple(open_ids))
 
-    def rechecked(self, asked: Sequence[str], games: Sequence[Game]) -> LichessCursor:
+    def rechecked(self, asked: Sequence[str], games: Sequence[Game | EncodedGame]) -> LichessCursor:
         """After asking again for `asked`: finished games leave the re-check list, and so
         do games the site no longer returns."""
         returned = {g.platform_game_id: g for g in games}
@@ -166,7 +166,12 @@ class _Fetch:
         for first in range(0, len(ids), IDS_PER_REQUEST):
             chunk = ids[first : first + IDS_PER_REQUEST]
             items = self.deps.lichess.export_by_ids(
-                chunk, moves=self.moves, clocks=self.moves, evals=self.moves, wait=self.ctx.wait
+                chunk,
+                moves=self.moves,
+                clocks=self.moves,
+                evals=self.moves,
+                wait=self.ctx.wait,
+                encode=self.deps.encode,
             )
             async for item in self.ctx.until_cancelled(items):
                 if isinstance(item, RecordError):
@@ -199,18 +204,22 @@ class _Fetch:
             evals=self.moves,
         )
         stream = self.deps.lichess.iter_games(
-            self.account.username, query, wait=self.ctx.wait, known_ids=known
+            self.account.username,
+            query,
+            wait=self.ctx.wait,
+            known_ids=known,
+            encode=self.deps.encode,
         )
         async for item in self.ctx.until_cancelled(stream):
-            if isinstance(item, Game) and self.skip_left > 0:
-                self.skip_left -= 1
-                self.batcher.seen += 1
-                self.run = dataclasses.replace(self.run, skipped=self.run.skipped + 1)
-                continue
-            if skipping and isinstance(item, Game) and item.start_time is not None:
-                # Games passed over are not stored: coverage starts at the first kept one.
-                start, skipping = ms_of(item.start_time), False
-            if isinstance(item, Game):
+            if not isinstance(item, RecordError):
+                if self.skip_left > 0:
+                    self.skip_left -= 1
+                    self.batcher.seen += 1
+                    self.run = dataclasses.replace(self.run, skipped=self.run.skipped + 1)
+                    continue
+                if skipping and item.start_time is not None:
+                    # Games passed over are not stored: coverage starts at the first kept one.
+                    start, skipping = ms_of(item.start_time), False
                 self.run = dataclasses.replace(self.run, kept=self.run.kept + 1)
             full = self.batcher.add(item)
             await self.ctx.report_progress(self.batcher.seen)
@@ -327,9 +336,9 @@ async def backfill_moves(
         if start and delay_ms:
             await ctx.sleep(delay_ms / 1000)
         chunk = candidates[start : start + IDS_PER_REQUEST]
-        games: list[Game] = []
+        games: list[Game | EncodedGame] = []
         received = 0
-        items = deps.lichess.export_by_ids(chunk, wait=ctx.wait)
+        items = deps.lichess.export_by_ids(chunk, wait=ctx.wait, encode=deps.encode)
         async for item in ctx.until_cancelled(items):
             received += 1
             if isinstance(item, RecordError):

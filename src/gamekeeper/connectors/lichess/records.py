@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar, cast
 
 import orjson
 
-from gamekeeper.connectors.base import GameOrError, RecordError
+from gamekeeper.connectors.base import EncodedGame, GameOrError, RecordError, RowEncoder
 from gamekeeper.connectors.lichess.payloads import LichessGameJson, LichessUserJson
 from gamekeeper.connectors.values import json_dict, json_int, json_str
 from gamekeeper.domain.games import (
@@ -320,7 +320,7 @@ def parse_profile(raw: LichessUserJson | Mapping[str, Any]) -> LichessProfile:
 class DecodedLine:
     """One decoded NDJSON line: a game or an error, with what resuming needs."""
 
-    item: GameOrError
+    item: GameOrError | EncodedGame
     game_id: str | None
     created_ms: int | None
 
@@ -346,9 +346,20 @@ def decode_line(line: bytes, position: str, *, moves_requested: bool = True) -> 
     return DecodedLine(game, game_id, json_int(raw.get("createdAt")))
 
 
-def decode_lines(lines: Sequence[bytes], first: int, *, moves_requested: bool) -> list[DecodedLine]:
-    """`decode_line` of each line, numbered from `first` (one slice of a stream)."""
-    return [
+def decode_lines(
+    lines: Sequence[bytes], first: int, *, moves_requested: bool, encode: RowEncoder | None = None
+) -> list[DecodedLine]:
+    """`decode_line` of each line, numbered from `first` (one slice of a stream); with
+    `encode`, each game comes out as its `EncodedGame`."""
+    decoded = [
         decode_line(line, f"line {number}", moves_requested=moves_requested)
         for number, line in enumerate(lines, first)
+    ]
+    if encode is None:
+        return decoded
+    return [
+        DecodedLine(EncodedGame.of(d.item, encode), d.game_id, d.created_ms)
+        if isinstance(d.item, Game)
+        else d
+        for d in decoded
     ]

@@ -7,24 +7,31 @@ in `records`, `parse_game`). Thin I/O: `LichessSource`, which sends through the 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 from collections import Counter
 from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
 import orjson
 
-from gamekeeper.connectors.base import GameOrError, GamesQuery, RecordError, Waiter
+from gamekeeper.connectors.base import (
+    EncodedGame,
+    GameOrError,
+    GamesQuery,
+    RecordError,
+    RowEncoder,
+    Waiter,
+)
 from gamekeeper.connectors.gate.exchange import StreamBroken, UpstreamGate
 from gamekeeper.connectors.lichess.records import (
     DecodedLine,
     LichessProfile,
-    decode_line,
     decode_lines,
     parse_profile,
 )
@@ -38,6 +45,17 @@ NDJSON: Final = "application/x-ndjson"
 #: Lines parsed per trip off the event loop: about a millisecond of work (a 64 KiB
 #: chunk holds some 60 games), so a cancel or the next request never waits long.
 SLICE: Final = 32
+
+
+#: What the streams yield: games (or, asked with `encode`, their rows) and errors.
+Item = GameOrError | EncodedGame
+
+
+def _drop(future: asyncio.Future[Any]) -> None:
+    """Cancel work no longer wanted (its error, if it already failed, is not news)."""
+    if future.done() and not future.cancelled():
+        future.exception()
+    future.cancel()
 
 
 # -- pure core: requests -----------------------------------------------------------------
@@ -141,7 +159,7 @@ class _Export:
         line: bytes,
         errors_here: Counter[bytes],
         known_ids: Collection[str],
-    ) -> GameOrError | None:
+    ) -> Item | None:
         """The item to yield for a line of the current response, None to pass it over."""
         item = decoded.item
         if isinstance(item, RecordError):
@@ -215,10 +233,12 @@ class LichessSource:
         *,
         wait: Waiter | None = None,
         known_ids: Collection[str] = (),
-    ) -> AsyncGenerator[GameOrError, None]:
+        encode: RowEncoder | None = None,
+    ) -> AsyncGenerator[Item, None]:
         """The user's games, oldest first (or `newest_first`: the opponent crawl's recent
         games), as they stream in; games in `known_ids` (those already stored at the
-        range's inclusive edges) are passed over.
+        range's inclusive edges) are passed over. With `encode`, games come as their
+        `EncodedGame`, made where they are parsed.
 
         If the connection breaks (reset, stall, a cut last line) the export is asked for
         again from `since` = createdAt of the last game yielded (newest first: `until`),
@@ -233,7 +253,9 @@ class LichessSource:
                 self._base_url, username, dataclasses.replace(asked, max=left), token=self._token
             )
             try:
-                once = self._export_once(request, state, known_ids, query=query, wait=wait)
+                once = self._export_once(
+                    request, state, known_ids, query=query, wait=wait, encode=encode
+                )
                 async with aclosing(once) as items:
                     async for item in items:
                         yield item
@@ -253,10 +275,11 @@ class LichessSource:
         *,
         query: GamesQuery,
         wait: Waiter | None,
-    ) -> AsyncGenerator[GameOrError, None]:
+        encode: RowEncoder | None,
+    ) -> AsyncGenerator[Item, None]:
         """One export response's new items, until it ends or `max` games were yielded."""
         errors_here: Counter[bytes] = Counter()
-        async with aclosing(self._decoded(request, wait, query.moves)) as lines:
+        async with aclosing(self._decoded(request, wait, query.moves, encode)) as lines:
             async for line, decoded in lines:
                 item = state.take(decoded, line, errors_here, known_ids)
                 if item is None:
@@ -274,9 +297,10 @@ class LichessSource:
         evals: bool = True,
         opening: bool = True,
         wait: Waiter | None = None,
-    ) -> AsyncGenerator[GameOrError, None]:
+        encode: RowEncoder | None = None,
+    ) -> AsyncGenerator[Item, None]:
         """Games by id, in requests of at most 300 ids; an id Lichess does not return
-        comes out as a `RecordError` with that id."""
+        comes out as a `RecordError` with that id (`encode`: as in `iter_games`)."""
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), IDS_PER_REQUEST):
             chunk = unique[start : start + IDS_PER_REQUEST]
@@ -293,7 +317,8 @@ class LichessSource:
                     token=self._token,
                 )
                 try:
-                    async with aclosing(self._decoded(request, wait, moves)) as lines:
+                    decoded_lines = self._decoded(request, wait, moves, encode)
+                    async with aclosing(decoded_lines) as lines:
                         async for _, decoded in lines:
                             if decoded.game_id is not None:
                                 if decoded.game_id not in pending:
@@ -318,22 +343,36 @@ class LichessSource:
         await self._gate.backoff(breaks, reason=exc.message, wait=wait)
 
     async def _decoded(
-        self, request: httpx.Request, wait: Waiter | None, moves: bool
+        self, request: httpx.Request, wait: Waiter | None, moves: bool, encode: RowEncoder | None
     ) -> AsyncGenerator[tuple[bytes, DecodedLine], None]:
         """Complete NDJSON lines of one response with what they decode to, as bytes
-        arrive; lines are numbered from 1 and parsed `SLICE` at a time off the loop."""
+        arrive; lines are numbered from 1 and parsed `SLICE` at a time off the loop. A
+        received chunk's slices are all handed out at once, so the next is parsed while
+        this one's items are taken, and all are taken before the next read: what came
+        is counted even if the stream then stalls."""
         decoder = NdjsonDecoder()
         number = 0
-        async with self._gate.stream(request, wait=wait) as response:
-            async for chunk in response.aiter_bytes():
-                lines = decoder.feed(chunk)
-                for start in range(0, len(lines), SLICE):
-                    part = lines[start : start + SLICE]
-                    work = functools.partial(decode_lines, part, number + 1, moves_requested=moves)
-                    decoded = await self._offload(work)
-                    number += len(part)
-                    for pair in zip(part, decoded, strict=True):
-                        yield pair
+        parsing: list[tuple[list[bytes], asyncio.Future[list[DecodedLine]]]] = []
+        try:
+            async with self._gate.stream(request, wait=wait) as response:
+                async for chunk in response.aiter_bytes():
+                    lines = decoder.feed(chunk)
+                    for start in range(0, len(lines), SLICE):
+                        part = lines[start : start + SLICE]
+                        work = functools.partial(
+                            decode_lines, part, number + 1, moves_requested=moves, encode=encode
+                        )
+                        number += len(part)
+                        parsing.append((part, asyncio.ensure_future(self._offload(work))))
+                    while parsing:
+                        part, slice_parsed = parsing[0]
+                        done = await slice_parsed
+                        del parsing[0]
+                        for pair in zip(part, done, strict=True):
+                            yield pair
+        finally:
+            for _, unwanted in parsing:  # the stream was left early
+                _drop(unwanted)
         tail = decoder.finish()
         if tail:
             # A last line without its newline is fine if it is whole; a cut one means the
@@ -344,4 +383,5 @@ class LichessSource:
                 raise StreamBroken(
                     f"{self._gate.name}: the stream ended in the middle of a game"
                 ) from None
-            yield tail, decode_line(tail, f"line {number + 1}", moves_requested=moves)
+            [decoded] = decode_lines([tail], number + 1, moves_requested=moves, encode=encode)
+            yield tail, decoded
