@@ -324,6 +324,10 @@ class DecodedLine:
     game_id: str | None
     created_ms: int | None
 
+    def __reduce__(self) -> tuple[type[DecodedLine], tuple[Any, ...]]:
+        # Pickled by position (it crosses from a parse process): see `EncodedGame`.
+        return DecodedLine, (self.item, self.game_id, self.created_ms)
+
 
 def decode_line(line: bytes, position: str, *, moves_requested: bool = True) -> DecodedLine:
     """One NDJSON line → `Game`, or `RecordError` for a line that cannot be read."""

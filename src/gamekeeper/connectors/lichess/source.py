@@ -8,6 +8,7 @@ in `records`, `parse_game`). Thin I/O: `LichessSource`, which sends through the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 from collections import Counter
@@ -42,13 +43,17 @@ from gamekeeper.errors import MalformedRecord, SourceUnavailable
 #: Lichess accepts at most this many ids per `POST /api/games/export/_ids`.
 IDS_PER_REQUEST: Final = 300
 NDJSON: Final = "application/x-ndjson"
-#: Lines parsed per trip off the event loop: about a millisecond of work (a 64 KiB
+#: Lines parsed per trip off the event loop: a few milliseconds of work (a 64 KiB
 #: chunk holds some 60 games), so a cancel or the next request never waits long.
-SLICE: Final = 32
+SLICE: Final = 128
+#: Slices handed to the offload ahead of the one being taken (a few hundred games).
+AHEAD: Final = 8
 
 
 #: What the streams yield: games (or, asked with `encode`, their rows) and errors.
 Item = GameOrError | EncodedGame
+#: A slice of a response's lines, and their parse (under way).
+_Slice = tuple[list[bytes], "asyncio.Future[list[DecodedLine]]"]
 
 
 def _drop(future: asyncio.Future[Any]) -> None:
@@ -346,13 +351,47 @@ class LichessSource:
         self, request: httpx.Request, wait: Waiter | None, moves: bool, encode: RowEncoder | None
     ) -> AsyncGenerator[tuple[bytes, DecodedLine], None]:
         """Complete NDJSON lines of one response with what they decode to, as bytes
-        arrive; lines are numbered from 1 and parsed `SLICE` at a time off the loop. A
-        received chunk's slices are all handed out at once, so the next is parsed while
-        this one's items are taken, and all are taken before the next read: what came
-        is counted even if the stream then stalls."""
+        arrive; lines are numbered from 1 and parsed `SLICE` at a time off the loop.
+
+        A task of its own reads the response and hands each slice to the offload as it
+        comes, up to `AHEAD` slices before the one being taken: the network, the parse
+        and the job's use of the items overlap, and a slice is yielded as soon as it
+        is parsed, whether or not more bytes come (a stalled stream's games count)."""
+        ahead: asyncio.Queue[_Slice | BaseException | None] = asyncio.Queue()
+        slots = asyncio.Semaphore(AHEAD)
+        reading = asyncio.ensure_future(
+            self._read_slices(request, wait, moves, encode, ahead, slots)
+        )
+        try:
+            while (entry := await ahead.get()) is not None:
+                if isinstance(entry, BaseException):
+                    raise entry
+                slots.release()
+                lines, parsing = entry
+                for pair in zip(lines, await parsing, strict=True):
+                    yield pair
+        finally:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+            while not ahead.empty():  # the stream was left early: its slices are not wanted
+                if isinstance(left := ahead.get_nowait(), tuple):
+                    _drop(left[1])
+
+    async def _read_slices(
+        self,
+        request: httpx.Request,
+        wait: Waiter | None,
+        moves: bool,
+        encode: RowEncoder | None,
+        ahead: asyncio.Queue[_Slice | BaseException | None],
+        slots: asyncio.Semaphore,
+    ) -> None:
+        """`_decoded`'s reader: each slice's lines and their parse into `ahead` (a slot
+        taken for each), then None at the end, or what went wrong (a put that never
+        waits, so the reader always says how it ended)."""
         decoder = NdjsonDecoder()
         number = 0
-        parsing: list[tuple[list[bytes], asyncio.Future[list[DecodedLine]]]] = []
         try:
             async with self._gate.stream(request, wait=wait) as response:
                 async for chunk in response.aiter_bytes():
@@ -363,25 +402,27 @@ class LichessSource:
                             decode_lines, part, number + 1, moves_requested=moves, encode=encode
                         )
                         number += len(part)
-                        parsing.append((part, asyncio.ensure_future(self._offload(work))))
-                    while parsing:
-                        part, slice_parsed = parsing[0]
-                        done = await slice_parsed
-                        del parsing[0]
-                        for pair in zip(part, done, strict=True):
-                            yield pair
-        finally:
-            for _, unwanted in parsing:  # the stream was left early
-                _drop(unwanted)
-        tail = decoder.finish()
-        if tail:
-            # A last line without its newline is fine if it is whole; a cut one means the
-            # connection was lost mid-record.
-            try:
-                orjson.loads(tail)
-            except orjson.JSONDecodeError:
-                raise StreamBroken(
-                    f"{self._gate.name}: the stream ended in the middle of a game"
-                ) from None
-            [decoded] = decode_lines([tail], number + 1, moves_requested=moves, encode=encode)
-            yield tail, decoded
+                        await slots.acquire()
+                        ahead.put_nowait((part, asyncio.ensure_future(self._offload(work))))
+            tail = decoder.finish()
+            if tail:
+                # A last line without its newline is fine if it is whole; a cut one means
+                # the connection was lost mid-record.
+                try:
+                    orjson.loads(tail)
+                except orjson.JSONDecodeError:
+                    raise StreamBroken(
+                        f"{self._gate.name}: the stream ended in the middle of a game"
+                    ) from None
+                done: asyncio.Future[list[DecodedLine]] = asyncio.Future()
+                done.set_result(
+                    decode_lines([tail], number + 1, moves_requested=moves, encode=encode)
+                )
+                await slots.acquire()
+                ahead.put_nowait(([tail], done))
+        except BaseException as exc:  # raised where the lines are taken, after those before
+            ahead.put_nowait(exc)
+            if not isinstance(exc, Exception):
+                raise  # a cancel (by `_decoded`, leaving) ends this task as one
+            return
+        ahead.put_nowait(None)
