@@ -1,8 +1,10 @@
-"""Lines of a Lichess export are parsed off the event loop, in slices, with the same
-result as parsing them on it."""
+"""Lines of a Lichess export are parsed off the event loop, in slices (in a worker
+thread, or made rows in a parse process), with the same result as parsing them on it."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
 from collections.abc import Callable
 from contextlib import aclosing
@@ -10,18 +12,23 @@ from typing import Any, TypeVar
 
 import pytest
 
-from gamekeeper.connectors.base import GameOrError
+from gamekeeper.connectors.base import EncodedGame, GameOrError, RowEncoder
 from gamekeeper.connectors.lichess import source as source_module
 from gamekeeper.connectors.lichess.source import SLICE, LichessSource
 from gamekeeper.connectors.offload import in_thread, inline
+from gamekeeper.connectors.offload_procs import ProcessOffload
+from gamekeeper.domain.games import Game
 from gamekeeper.emulators.lichess import LichessEmulator
+from gamekeeper.storage.sql.game_rows import game_row
 from tests.integration.conftest import UpstreamsFor
 
 R = TypeVar("R")
 
 
-async def collect(source: LichessSource) -> list[GameOrError]:
-    async with aclosing(source.iter_games("alice")) as items:
+async def collect(
+    source: LichessSource, encode: RowEncoder | None = None
+) -> list[GameOrError | EncodedGame]:
+    async with aclosing(source.iter_games("alice", encode=encode)) as items:
         return [item async for item in items]
 
 
@@ -66,3 +73,28 @@ async def test_by_default_no_line_is_parsed_on_the_event_loop(
         items = await collect(LichessSource(upstreams.lichess, lichess_url))
     assert len(items) == 120
     assert threads and loop_thread not in threads
+
+
+async def test_a_parse_process_makes_the_rows_of_the_games_parsed_here(
+    lichess_url: str, upstreams_for: UpstreamsFor
+) -> None:
+    encode = functools.partial(game_row, sqlite=True)
+    offload = ProcessOffload(1)
+    try:
+        async with upstreams_for(lichess_url=lichess_url) as upstreams:
+            rows = await collect(
+                LichessSource(upstreams.lichess, lichess_url, offload=offload), encode
+            )
+            games = await collect(LichessSource(upstreams.lichess, lichess_url, offload=inline))
+        assert offload.pids  # the rows were made in the parse process
+    finally:
+        await asyncio.to_thread(offload.close)
+    assert len(rows) == len(games) == 120
+    assert all(isinstance(r, EncodedGame) for r in rows)
+    assert all(isinstance(g, Game) for g in games)
+    assert [r.row for r in rows if isinstance(r, EncodedGame)] == [
+        encode(g) for g in games if isinstance(g, Game)
+    ]
+    assert [(r.platform_game_id, r.finished, r.start_time, r.has_moves) for r in rows] == [
+        (g.platform_game_id, g.finished, g.start_time, g.has_moves) for g in games
+    ]
