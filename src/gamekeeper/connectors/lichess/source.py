@@ -43,8 +43,9 @@ from gamekeeper.errors import MalformedRecord, SourceUnavailable
 #: Lichess accepts at most this many ids per `POST /api/games/export/_ids`.
 IDS_PER_REQUEST: Final = 300
 NDJSON: Final = "application/x-ndjson"
-#: Lines parsed per trip off the event loop: a few milliseconds of work (a 64 KiB
-#: chunk holds some 60 games), so a cancel or the next request never waits long.
+#: Lines parsed per trip off the event loop: at most about 10 ms of work, and usually
+#: one received chunk's lines (64 KiB hold some 60 games); fewer trips cost fewer
+#: hand-overs between the loop, the offload's thread and the parse process.
 SLICE: Final = 128
 #: Slices handed to the offload ahead of the one being taken (a few hundred games).
 AHEAD: Final = 8
