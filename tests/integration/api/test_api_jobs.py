@@ -254,4 +254,8 @@ def test_the_all_jobs_stream_shows_a_users_jobs_and_not_others(api: Api) -> None
     snapshots = [orjson.loads(e["data"]) for e in sse_events(lines) if e.get("event") == "job"]
     assert {s["id"] for s in snapshots} == {job["id"]}  # Bob's job never shows
     assert snapshots[-1]["status"] == "completed"
+    # Every event names the job's account (read once for the stream).
+    assert {(s["account"]["platform"], s["account"]["username"]) for s in snapshots} == {
+        ("lichess", "hikaru")
+    }
     assert bobs["id"] != job["id"]

@@ -15,6 +15,7 @@ from gamekeeper.api.schemas.base import ErrorBody
 from gamekeeper.api.schemas.jobs import IdleOut, JobCreate, JobOut, JobPageOut
 from gamekeeper.api.streams import while_signed_in
 from gamekeeper.api.views import account_of, job_json, job_out, job_response, jobs_out
+from gamekeeper.domain.accounts import Account
 from gamekeeper.domain.jobs import Job, JobStatus
 from gamekeeper.domain.limits import INT32_MAX
 from gamekeeper.errors import InvalidInput
@@ -134,6 +135,10 @@ async def job_events(
         yield ServerSentEvent(data={"status": "end"}, event="end")
 
 
+#: Jobs whose account an `/api/events` stream remembers (it may stay open for days).
+STREAM_ACCOUNTS_KEPT = 64
+
+
 @router.get("/events", response_class=EventSourceResponse)
 async def all_events(
     request: Request, user: CurrentUser, services: ServicesDep
@@ -141,9 +146,16 @@ async def all_events(
     """Every change to your jobs (all jobs for an admin): active ones first, then changes,
     until the token is revoked or expires."""
     changes = services.jobs.watch_all(owner=owner_filter(user))
+    # A job's account is fixed: read once per job (the latest jobs') per stream, not
+    # once per event (keyed by job: an account id may be reused after a removal).
+    accounts: dict[str, Account | None] = {}
     async for job in while_signed_in(request, services, changes):
-        payload = await job_out(services, job)
-        yield ServerSentEvent(data=payload.model_dump(mode="json"), event="job", id=job.id)
+        if job.id not in accounts:
+            if len(accounts) >= STREAM_ACCOUNTS_KEPT:
+                del accounts[next(iter(accounts))]  # the oldest
+            accounts[job.id] = await account_of(services, job)
+        # One JSON per snapshot for every stream of the job (see `job_json`).
+        yield ServerSentEvent(raw_data=job_json(job, accounts[job.id]), event="job", id=job.id)
 
 
 @router.get("/sync/status", response_model=JobOut | IdleOut)
