@@ -76,6 +76,7 @@ def default_registry(
         from gamekeeper.analysis.registry import available_plugins
         from gamekeeper.connectors.chesscom.source import ChessComSource
         from gamekeeper.connectors.lichess.source import LichessSource
+        from gamekeeper.connectors.offload import in_thread
         from gamekeeper.sync.analysis_run import AnalysisDeps
         from gamekeeper.sync.analyze import register_analysis_kinds
         from gamekeeper.sync.deps import SyncDeps
@@ -91,12 +92,11 @@ def default_registry(
             hash_mb=settings.engine_hash_mb,
             nodes=settings.analysis_nodes,
         )
-        offload = parsers()
         lichess = LichessSource(
             sites.lichess,
             settings.lichess_url,
             settings.lichess_token,
-            **({} if offload is None else {"offload": offload}),
+            offload=parsers() or in_thread,
         )
         deps = SyncDeps(
             store=store,

@@ -16,7 +16,11 @@ from pathlib import Path
 RUN_TIMEOUT_S = 120
 
 
-def start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
+def start(
+    env: dict[str, str], cwd: Path, *args: str, own_session: bool = False
+) -> subprocess.Popen[str]:
+    """`gamekeeper *args` in the background; `own_session`: in a session of its own, so
+    that Ctrl-C (`os.killpg`) reaches its whole group, as a terminal sends it."""
     return subprocess.Popen(
         [sys.executable, "-m", "gamekeeper", *args],
         env=env,
@@ -24,6 +28,7 @@ def start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=own_session,
     )
 
 

@@ -12,7 +12,6 @@ import select
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -168,16 +167,7 @@ def test_ctrl_c_stops_the_parse_processes(
     pgn, _ = dump_file
     env = {**gamekeeper_env, "GAMEKEEPER_PARSE_WORKERS": str(WORKERS)}
     db = database_file(env)
-    # Its own session, so that Ctrl-C reaches the whole group, as a terminal sends it.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gamekeeper", "import", str(pgn), "--batch-size", "100"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = start(env, tmp_path, "import", str(pgn), "--batch-size", "100", own_session=True)
     with proc, pidfds() as fds:
         interrupted = interrupt_when(proc, lambda wait_s: watch_parse_processes(proc, db, fds))
         assert interrupted, "the import ended before it was interrupted"

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gamekeeper.emulators.lichess import LichessEmulator
-from gamekeeper.emulators.lichess_records import LichessCorpus
-from gamekeeper.emulators.server import serve_in_thread
-from tests.acceptance.conftest import gamekeeper_env  # noqa: F401 (a fixture used here)
+from tests.acceptance.conftest import gamekeeper_env  # noqa: F401 (used by `env`)
 from tests.reliability.support import (
     RUN_TIMEOUT_S,
     database_file,
@@ -31,37 +27,19 @@ from tests.reliability.test_kill_import_procs import (
     pidfds,
     still_running,
 )
+from tests.reliability.test_kill_sync import PLAYER, corpus_ids, env, lichess  # noqa: F401
 
-PLAYER = "alice"
-GAMES = 3000
-
-
-@pytest.fixture
-def lichess() -> Iterator[tuple[LichessEmulator, str]]:
-    emulator = LichessEmulator(LichessCorpus.generate({PLAYER: GAMES}, seed=5))
-    emulator.faults.games_per_s = 3000  # a stream long enough to be caught in the middle
-    with serve_in_thread(emulator) as url:
-        yield emulator, url
+#: Games served a second: a stream long enough to be caught in the middle.
+RATE = 3000
 
 
 @pytest.fixture
-def env(
-    gamekeeper_env: dict[str, str],  # noqa: F811 (the fixture imported above)
-    lichess: tuple[LichessEmulator, str],
+def procs_env(
+    env: dict[str, str],  # noqa: F811 (the fixture imported above)
+    lichess: tuple[LichessEmulator, str],  # noqa: F811 (the fixture imported above)
 ) -> dict[str, str]:
-    gamekeeper_env.update(
-        GAMEKEEPER_LICHESS_URL=lichess[1],
-        GAMEKEEPER_CHESSCOM_URL="http://127.0.0.1:9",
-        GAMEKEEPER_PARSE_WORKERS="1",
-        GAMEKEEPER_HEARTBEAT_INTERVAL_S="1",
-    )
-    return gamekeeper_env
-
-
-def corpus_ids(emulator: LichessEmulator) -> set[str]:
-    account = emulator.corpus.account(PLAYER)
-    assert account is not None
-    return {game.id for game in account.games}
+    lichess[0].faults.games_per_s = RATE
+    return {**env, "GAMEKEEPER_PARSE_WORKERS": "1"}
 
 
 def helper_running(proc: subprocess.Popen[str], db: Path, fds: list[int]) -> bool:
@@ -75,20 +53,22 @@ def helper_running(proc: subprocess.Popen[str], db: Path, fds: list[int]) -> boo
 
 
 def test_a_killed_sync_leaves_no_helper_and_the_next_one_stores_each_game_once(
-    env: dict[str, str], lichess: tuple[LichessEmulator, str], tmp_path: Path
+    procs_env: dict[str, str],
+    lichess: tuple[LichessEmulator, str],  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     emulator = lichess[0]
-    db = database_file(env)
-    with start(env, tmp_path, "sync", f"lichess:{PLAYER}") as proc, pidfds() as fds:
+    db = database_file(procs_env)
+    with start(procs_env, tmp_path, "sync", f"lichess:{PLAYER}") as proc, pidfds() as fds:
         killed = kill_when(proc, lambda wait_s: helper_running(proc, db, fds), step_s=0.02)
         assert killed, "the sync ended before it was killed"
         assert fds, "no helper process was seen"
         assert still_running(fds, RUN_TIMEOUT_S / 4) == [], "orphaned helper process"
     stored = stored_ids(db, "lichess")
-    assert 0 < len(stored) < GAMES  # killed mid-stream, after a batch
+    assert 0 < len(stored) < len(corpus_ids(emulator))  # killed mid-stream, after a batch
 
     emulator.faults.games_per_s = None
-    with start(env, tmp_path, "sync", f"lichess:{PLAYER}") as last:
+    with start(procs_env, tmp_path, "sync", f"lichess:{PLAYER}") as last:
         code, out, err = finish(last)
     assert code == 0, (out[-500:], err)
     ids = stored_ids(db, "lichess")
@@ -97,18 +77,9 @@ def test_a_killed_sync_leaves_no_helper_and_the_next_one_stores_each_game_once(
     assert integrity(db) == "ok"
 
 
-def test_ctrl_c_stops_the_sync_helper(env: dict[str, str], tmp_path: Path) -> None:
-    db = database_file(env)
-    # Its own session, so that Ctrl-C reaches the whole group, as a terminal sends it.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gamekeeper", "sync", f"lichess:{PLAYER}"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+def test_ctrl_c_stops_the_sync_helper(procs_env: dict[str, str], tmp_path: Path) -> None:
+    db = database_file(procs_env)
+    proc = start(procs_env, tmp_path, "sync", f"lichess:{PLAYER}", own_session=True)
     with proc, pidfds() as fds:
         interrupted = interrupt_when(proc, lambda wait_s: helper_running(proc, db, fds))
         assert interrupted, "the sync ended before it was interrupted"

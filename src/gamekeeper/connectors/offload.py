@@ -5,8 +5,9 @@ received chunk of a stream on it holds every request behind it. A source hands e
 slice of work to an `Offload` instead; the default runs it in a worker thread. Under
 the GIL that thread still shares a core with the loop, but the interpreter hands the
 GIL to a waiting thread at every switch interval (5 ms), so the loop is held for that
-long at most, not for the whole chunk. A worker process would free the core too, but
-sending the parsed games back (pickling them) costs about as much as parsing them.
+long at most, not for the whole chunk. `offload_procs.ProcessOffload` frees the core
+too (parse processes); sending parsed `Game`s back costs about as much as parsing them,
+so a sync asks for rows instead (`EncodedGame`).
 """
 
 from __future__ import annotations
